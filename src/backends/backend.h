@@ -74,6 +74,9 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual bool supports(Kernel kernel, DType dtype) const = 0;
+  // True when device memory is ordinary host memory, so that the CPU backend can run a kernel
+  // on it directly (the logged fallback for kernels this backend does not support).
+  virtual bool host_addressable() const { return true; }
 
   // Memory. `allocate` returns zeroed, 64-byte aligned memory.
   virtual std::shared_ptr<void> allocate(size_t bytes) = 0;

@@ -69,7 +69,7 @@ class Tensor {
 
   // Autograd.
   bool requires_grad() const;
-  Tensor& set_requires_grad(bool requires);
+  Tensor& set_requires_grad(bool enabled);
   Tensor grad() const;  // undefined until a backward pass reaches this leaf
   void set_grad(const Tensor& grad) const;
   void zero_grad() const;  // drops the gradient

@@ -1,0 +1,98 @@
+// The backward pass: a topological walk over the recorded Nodes, accumulating gradients.
+#include "tensor/autograd.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "base/error.h"
+#include "tensor/ops.h"
+
+namespace tessera {
+
+bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!grad_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+void record(const Tensor& output, const char* op, std::vector<Tensor> inputs,
+            std::function<std::vector<Tensor>(const Tensor&)> backward) {
+  if (!grad_enabled()) return;
+  bool any = false;
+  for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());
+  if (!any) return;
+  auto node = std::make_shared<Node>();
+  node->op = op;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  output.impl()->grad_fn = std::move(node);
+  output.impl()->requires_grad = true;
+}
+
+namespace {
+
+// Gradients arriving at a tensor are summed; the first one is kept as is (no copy).
+void accumulate(Tensor& slot, const Tensor& grad) {
+  slot = slot.defined() ? add(slot, grad) : grad;
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& seed) {
+  NoGradGuard no_grad;
+  if (!root.grad_fn()) {  // a leaf
+    Tensor g = root.grad();
+    accumulate(g, seed.to(root.dtype()));
+    root.set_grad(g);
+    return;
+  }
+  // Post-order DFS gives a topological order (inputs before users); walk it backwards.
+  std::vector<Node*> order;
+  std::unordered_set<Node*> seen;
+  std::vector<std::pair<Node*, size_t>> stack{{root.grad_fn().get(), 0}};
+  seen.insert(root.grad_fn().get());
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const Tensor& input = node->inputs[next++];
+      Node* child = input.defined() ? input.grad_fn().get() : nullptr;
+      if (child && seen.insert(child).second) stack.push_back({child, 0});
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+  std::unordered_map<Node*, Tensor> grads;
+  grads[root.grad_fn().get()] = seed;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = *it;
+    auto found = grads.find(node);
+    if (found == grads.end()) continue;  // no gradient flows here
+    Tensor grad = std::move(found->second);
+    grads.erase(found);
+    if (!node->backward)
+      fail("backward through '{}' a second time: its saved tensors were already freed", node->op);
+    std::vector<Tensor> input_grads = node->backward(grad);
+    node->backward = nullptr;  // frees the saved tensors
+    TS_ASSERT(input_grads.size() == node->inputs.size());
+    for (size_t i = 0; i < input_grads.size(); ++i) {
+      const Tensor& input = node->inputs[i];
+      const Tensor& g = input_grads[i];
+      if (!g.defined() || !input.defined() || !input.requires_grad()) continue;
+      if (g.shape() != input.shape())
+        fail("internal: gradient of '{}' input {} has shape {}, expected {}", node->op, i,
+             shape_str(g.shape()), shape_str(input.shape()));
+      if (input.grad_fn()) {
+        accumulate(grads[input.grad_fn().get()], g);
+      } else {
+        Tensor leaf = input.grad();
+        accumulate(leaf, g.dtype() == input.dtype() ? g : g.to(input.dtype()));
+        input.set_grad(leaf);
+      }
+    }
+    node->inputs.clear();  // lets activations die as soon as they are no longer needed
+  }
+}
+
+}  // namespace tessera
