@@ -1,0 +1,22 @@
+// Mixed precision: while an AutocastGuard for bf16 is alive, matrix products (Linear,
+// attention, conv2d) run on bf16 copies of their inputs and weights (fp32 accumulation), while
+// parameters, layer norms, softmax and the loss stay fp32 (fp32 master weights).
+#pragma once
+#include "base/dtype.h"
+
+namespace tessera {
+
+DType autocast_dtype();  // F32 when autocast is off
+
+class AutocastGuard {
+ public:
+  explicit AutocastGuard(DType dtype);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  DType previous_;
+};
+
+}  // namespace tessera

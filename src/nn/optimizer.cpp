@@ -1,0 +1,115 @@
+// SGD with momentum, AdamW, gradient clipping and the LR schedule (see optimizer.h).
+#include "nn/optimizer.h"
+
+#include <cmath>
+
+#include "base/error.h"
+#include "tensor/dispatch.h"
+#include "tensor/ops.h"
+
+namespace tessera {
+
+void Optimizer::zero_grad() const {
+  for (auto& [name, p] : params_) p.zero_grad();
+}
+
+namespace {
+// The gradient to apply to p: its own (in p's dtype, contiguous), or undefined.
+Tensor usable_grad(const std::string& name, const Tensor& p) {
+  Tensor g = p.grad();
+  if (!g.defined()) return g;
+  if (g.shape() != p.shape())
+    fail("optimizer: gradient of '{}' has shape {}, parameter {}", name, shape_str(g.shape()), shape_str(p.shape()));
+  return cast(g, p.dtype()).contiguous();
+}
+}  // namespace
+
+AdamW::AdamW(NamedTensors params, const AdamWOptions& options)
+    : Optimizer(std::move(params)), options_(options) {
+  lr = options.lr;
+  for (auto& [name, p] : params_) {
+    m_.push_back(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+    v_.push_back(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+  }
+}
+
+void AdamW::step() {
+  NoGradGuard no_grad;
+  ++step_count;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& [name, p] = params_[i];
+    Tensor g = usable_grad(name, p);
+    if (!g.defined()) continue;
+    AdamWArgs args;
+    args.lr = lr;
+    args.beta1 = options_.beta1;
+    args.beta2 = options_.beta2;
+    args.eps = options_.eps;
+    args.weight_decay = options_.decay_matrices_only && p.dim() < 2 ? 0.0f : options_.weight_decay;
+    args.step = step_count;
+    kernel_backend(p, Kernel::AdamW).adamw(p.view(), g.view(), m_[i].view(), v_[i].view(), args);
+  }
+}
+
+NamedTensors AdamW::state() const {
+  NamedTensors out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back("adamw.m." + params_[i].first, m_[i]);
+    out.emplace_back("adamw.v." + params_[i].first, v_[i]);
+  }
+  return out;
+}
+
+SgdMomentum::SgdMomentum(NamedTensors params, float learning_rate, float momentum, float weight_decay)
+    : Optimizer(std::move(params)), momentum_(momentum), weight_decay_(weight_decay) {
+  lr = learning_rate;
+  for (auto& [name, p] : params_) velocity_.push_back(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+}
+
+void SgdMomentum::step() {
+  NoGradGuard no_grad;
+  ++step_count;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& [name, p] = params_[i];
+    Tensor g = usable_grad(name, p);
+    if (!g.defined()) continue;
+    kernel_backend(p, Kernel::SgdMomentum).sgd_momentum(p.view(), g.view(), velocity_[i].view(), lr, momentum_, weight_decay_);
+  }
+}
+
+NamedTensors SgdMomentum::state() const {
+  NamedTensors out;
+  for (size_t i = 0; i < params_.size(); ++i) out.emplace_back("sgd.velocity." + params_[i].first, velocity_[i]);
+  return out;
+}
+
+double grad_norm(const std::vector<Tensor>& params) {
+  double total = 0.0;
+  for (const Tensor& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    Tensor c = g.contiguous();
+    total += kernel_backend(c, Kernel::SumSquares).sum_squares(c.view());
+  }
+  return std::sqrt(total);
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  NoGradGuard no_grad;
+  double norm = grad_norm(params);
+  if (norm > max_norm && std::isfinite(norm)) {
+    float factor = static_cast<float>(max_norm / (norm + 1e-6));
+    for (const Tensor& p : params)
+      if (p.grad().defined()) p.set_grad(scale(p.grad(), factor));
+  }
+  return norm;
+}
+
+float LrSchedule::at(int64_t step) const {
+  if (step < warmup_steps) return base_lr * static_cast<float>(step + 1) / static_cast<float>(warmup_steps);
+  if (step >= total_steps) return min_lr;
+  double progress = static_cast<double>(step - warmup_steps) / std::max<int64_t>(1, total_steps - warmup_steps);
+  return min_lr + static_cast<float>(0.5 * (1.0 + std::cos(M_PI * progress))) * (base_lr - min_lr);
+}
+
+}  // namespace tessera
