@@ -34,10 +34,14 @@ uint8_t f32_to_e5m2(float value);
 float e5m2_to_f32(uint8_t bits);
 
 // Converts n elements between any two dtypes through f32 (integers through int64/double where
-// that is exact). Buffers are contiguous and must not overlap.
+// that is exact). Buffers are contiguous and must not overlap. Every float result is rounded
+// once (an integer goes to a narrow float in a single rounding). Float -> integer truncates
+// toward zero like a C cast, and defines what the cast leaves undefined: NaN gives 0 and values
+// beyond the range saturate to its ends. I64 -> I32 keeps the low 32 bits (wraps around).
 void convert_elements(const void* src, DType src_dtype, void* dst, DType dst_dtype, size_t n);
 
-// Rounds an f32 value to the nearest value representable in `dtype` (identity for F32).
+// Rounds an f32 value to the nearest value representable in `dtype` (identity for F32); for an
+// integer dtype, the value convert_elements would store.
 float round_to_dtype(float value, DType dtype);
 
 }  // namespace tessera
