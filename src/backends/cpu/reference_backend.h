@@ -2,6 +2,8 @@
 // written to be obviously right, not fast. Every other backend is tested against it, and the
 // fast CPU backend ("cpu", fast_backend.h) inherits it for the kernels it does not speed up.
 #pragma once
+#include <vector>
+
 #include "backends/backend.h"
 
 namespace tessera {
@@ -43,6 +45,21 @@ class ReferenceBackend : public Backend {
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum, float weight_decay) override;
   double sum_squares(const View& x) override;
+
+ protected:
+  // Element access by offset (in elements) for any dtype: floats widen to f32 on load and round
+  // to nearest even on store; integers convert to f32 on load and truncate toward zero on store.
+  static float load(const View& v, int64_t offset);
+  static void store(const View& v, int64_t offset, float value);
+  // Index elements (I32 or I64; float dtypes are read as their value truncated).
+  static int64_t load_index(const View& v, int64_t offset);
+  static void store_index(const View& v, int64_t offset, int64_t value);
+  // Offsets of every element of (shape, strides), in row-major order of shape.
+  static std::vector<int64_t> element_offsets(const Shape& shape, const Strides& strides);
+  // The whole view (any strides) as f32 in row-major order, and a row-major store back into it.
+  static std::vector<float> load_all(const View& v);
+  static void store_all(const View& v, const std::vector<float>& values);
+  static void store_all(const View& v, const std::vector<double>& values);
 };
 
 }  // namespace tessera
