@@ -32,7 +32,8 @@ class TorchStepTest(unittest.TestCase):
         report = run_step("--model", "cnn", "--batch", "2", "--dtype", "bf16")
         self.assertNotIn("error", report)  # bf16 autocast is available in torch 1.13 on x86
         self.assertEqual(report["dtype"], "bf16")
-        # 3 passes x batch 2 x per-image (conv1 2*28*28*16*1*9 + conv2 2*14*14*32*16*9 + fc 2*1568*10)
+        # 3 passes x batch 2 x per image:
+        # conv1 2*28*28*16*1*9 + conv2 2*14*14*32*16*9 + fc 2*1568*10
         self.assertEqual(report["flops_per_step"], 3 * 2 * (225792 + 1806336 + 31360))
 
 

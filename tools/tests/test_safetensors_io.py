@@ -36,8 +36,10 @@ class SafetensorsTest(unittest.TestCase):
         tensors = {"f64": torch.randn(2, 3).double(), "f32": torch.randn(4, 5),
                    "f16": torch.randn(3).half(), "bf16": torch.randn(7).bfloat16(),
                    "i64": torch.arange(-3, 6), "i32": torch.arange(5, dtype=torch.int32),
-                   "i16": torch.arange(3, dtype=torch.int16), "i8": torch.arange(-2, 2).to(torch.int8),
-                   "u8": torch.arange(250, 256).to(torch.uint8), "bool": torch.tensor([True, False]),
+                   "i16": torch.arange(3, dtype=torch.int16),
+                   "i8": torch.arange(-2, 2).to(torch.int8),
+                   "u8": torch.arange(250, 256).to(torch.uint8),
+                   "bool": torch.tensor([True, False]),
                    "scalar": torch.tensor(1.5), "empty": torch.zeros(0, 4)}
         st.save(self.path, tensors, {"preset": "gpt-mini"})
         loaded, metadata = st.load(self.path)

@@ -61,7 +61,8 @@ class LoadGPTTest(unittest.TestCase):
         safetensors_io.save(self.path("gpt.safetensors"), self.state, {"n_head": "2"})
         with open(self.path("tokens.txt"), "w") as f:
             f.write(" ".join(str(t) for t in self.tokens.tolist()) + "\n")
-        rc, out, err = run_cli(self.path("gpt.safetensors"), "--token-file", self.path("tokens.txt"))
+        rc, out, err = run_cli(self.path("gpt.safetensors"), "--token-file",
+                               self.path("tokens.txt"))
         self.assertEqual(rc, 0, err)
         report = json.loads(out)
         self.assertAlmostEqual(report["loss"], self.expected_loss(), places=5)
