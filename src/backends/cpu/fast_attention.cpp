@@ -1,0 +1,129 @@
+// Causal attention of the fast CPU backend: one (batch, head) per task, each a few sgemm calls
+// on the calling thread around a vectorised masked softmax. Probabilities are recomputed from
+// the saved log-sum-exp in the backward pass, as in the reference.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backends/cpu/fast_backend.h"
+#include "backends/cpu/fast_gemm.h"
+#include "backends/cpu/fast_simd.h"
+
+namespace tessera {
+namespace {
+
+bool all_f32_contiguous(std::initializer_list<const View*> views) {
+  for (const View* v : views)
+    if (!fast::is_f32(*v) || !v->is_contiguous()) return false;
+  return true;
+}
+
+// Row t of scores (T, T) keeps columns j <= t; the others become 0 after exp.
+// p[t, j] = exp(s[t, j] - lse[t]) for j <= t, else 0.
+void causal_probabilities(float* s, const float* lse, int64_t seq) {
+  for (int64_t t = 0; t < seq; ++t) {
+    float* row = s + t * seq;
+    __m512 shift = _mm512_set1_ps(lse[t]);
+    for (int64_t j = 0; j < seq; j += 16) {
+      __mmask16 keep = fast::tail_mask(std::max<int64_t>(0, t + 1 - j));
+      __m512 p = fast::exp(_mm512_sub_ps(fast::load(row + j, fast::tail_mask(seq - j)), shift));
+      fast::store(row + j, _mm512_maskz_mov_ps(keep, p), fast::tail_mask(seq - j));
+    }
+  }
+}
+
+// lse[t] = log sum_{j <= t} exp(s[t, j]).
+void causal_lse(const float* s, float* lse, int64_t seq) {
+  for (int64_t t = 0; t < seq; ++t) {
+    const float* row = s + t * seq;
+    int64_t n = t + 1;
+    __m512 best = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    for (int64_t j = 0; j < n; j += 16) {
+      __mmask16 m = fast::tail_mask(n - j);
+      best = _mm512_mask_max_ps(best, m, best, fast::load(row + j, m));
+    }
+    float max = _mm512_reduce_max_ps(best);
+    if (std::isinf(max)) {
+      lse[t] = max;
+      continue;
+    }
+    __m512 shift = _mm512_set1_ps(max), sum = _mm512_setzero_ps();
+    for (int64_t j = 0; j < n; j += 16) {
+      __mmask16 m = fast::tail_mask(n - j);
+      sum = _mm512_mask_add_ps(sum, m, sum, fast::exp(_mm512_sub_ps(fast::load(row + j, m), shift)));
+    }
+    lse[t] = max + std::log(_mm512_reduce_add_ps(sum));
+  }
+}
+
+}  // namespace
+
+void FastBackend::attention(const View& q, const View& k, const View& v, const View& out,
+                            const View& lse, float scale) {
+  if (!all_f32_contiguous({&q, &k, &v, &out, &lse}) || q.shape.size() != 4)
+    return ReferenceBackend::attention(q, k, v, out, lse, scale);
+  int64_t heads = q.shape[0] * q.shape[1], seq = q.shape[2], dim = q.shape[3];
+  if (seq == 0 || dim == 0) return ReferenceBackend::attention(q, k, v, out, lse, scale);
+  const float *qs = q.as<float>(), *ks = k.as<float>(), *vs = v.as<float>();
+  float *os = out.as<float>(), *lses = lse.as<float>();
+#pragma omp parallel for schedule(static) if (heads > 1)
+  for (int64_t h = 0; h < heads; ++h) {
+    thread_local std::vector<float> scores;
+    scores.resize(static_cast<size_t>(seq * seq));
+    int64_t base = h * seq * dim;
+    // scores (T, T) = scale * q @ k^T; p = causal softmax; out (T, D) = p @ v.
+    fast::sgemm(false, true, seq, seq, dim, scale, qs + base, ks + base, 0.0f, scores.data());
+    causal_lse(scores.data(), lses + h * seq, seq);
+    causal_probabilities(scores.data(), lses + h * seq, seq);
+    fast::sgemm(false, false, seq, dim, seq, 1.0f, scores.data(), vs + base, 0.0f, os + base);
+  }
+}
+
+void FastBackend::attention_backward(const View& q, const View& k, const View& v, const View& out,
+                                     const View& lse, const View& dout, const View& dq,
+                                     const View& dk, const View& dv, float scale) {
+  if (!all_f32_contiguous({&q, &k, &v, &out, &lse, &dout, &dq, &dk, &dv}) || q.shape.size() != 4)
+    return ReferenceBackend::attention_backward(q, k, v, out, lse, dout, dq, dk, dv, scale);
+  int64_t heads = q.shape[0] * q.shape[1], seq = q.shape[2], dim = q.shape[3];
+  if (seq == 0 || dim == 0)
+    return ReferenceBackend::attention_backward(q, k, v, out, lse, dout, dq, dk, dv, scale);
+  const float *qs = q.as<float>(), *ks = k.as<float>(), *vs = v.as<float>();
+  const float *os = out.as<float>(), *lses = lse.as<float>(), *gs = dout.as<float>();
+  float *dqs = dq.as<float>(), *dks = dk.as<float>(), *dvs = dv.as<float>();
+#pragma omp parallel for schedule(static) if (heads > 1)
+  for (int64_t h = 0; h < heads; ++h) {
+    thread_local std::vector<float> probs, dprobs;
+    probs.resize(static_cast<size_t>(seq * seq));
+    dprobs.resize(static_cast<size_t>(seq * seq));
+    int64_t base = h * seq * dim;
+    const float *qh = qs + base, *kh = ks + base, *vh = vs + base, *gh = gs + base, *oh = os + base;
+    // p (T, T) from the saved lse; dv = p^T @ dout; dp = dout @ v^T.
+    fast::sgemm(false, true, seq, seq, dim, scale, qh, kh, 0.0f, probs.data());
+    causal_probabilities(probs.data(), lses + h * seq, seq);
+    fast::sgemm(true, false, seq, dim, seq, 1.0f, probs.data(), gh, 0.0f, dvs + base);
+    fast::sgemm(false, true, seq, seq, dim, 1.0f, gh, vh, 0.0f, dprobs.data());
+    // dscore = p * (dp - dout[t] . out[t]) * scale, in place in dprobs.
+    for (int64_t t = 0; t < seq; ++t) {
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t d = 0; d < dim; d += 16) {
+        __mmask16 m = fast::tail_mask(dim - d);
+        acc = _mm512_fmadd_ps(fast::load(gh + t * dim + d, m), fast::load(oh + t * dim + d, m), acc);
+      }
+      __m512 delta = _mm512_set1_ps(_mm512_reduce_add_ps(acc)), sc = _mm512_set1_ps(scale);
+      float *p = probs.data() + t * seq, *dp = dprobs.data() + t * seq;
+      for (int64_t j = 0; j < seq; j += 16) {
+        __mmask16 m = fast::tail_mask(seq - j);
+        __m512 ds = _mm512_mul_ps(_mm512_mul_ps(fast::load(p + j, m), _mm512_sub_ps(fast::load(dp + j, m), delta)), sc);
+        fast::store(dp + j, ds, m);
+      }
+    }
+    // dq = dscore @ k; dk = dscore^T @ q.
+    fast::sgemm(false, false, seq, dim, seq, 1.0f, dprobs.data(), kh, 0.0f, dqs + base);
+    fast::sgemm(true, false, seq, dim, seq, 1.0f, dprobs.data(), qh, 0.0f, dks + base);
+  }
+}
+
+}  // namespace tessera
