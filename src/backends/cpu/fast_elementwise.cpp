@@ -266,7 +266,8 @@ void FastBackend::copy(const View& src, const View& dst) {
     });
     return;
   }
-  if (src.dtype != dst.dtype || n == 0) return ReferenceBackend::copy(src, dst);
+  bool ranks_ok = src.strides.size() == dst.shape.size() && dst.strides.size() == dst.shape.size();
+  if (src.dtype != dst.dtype || n == 0 || !ranks_ok) return ReferenceBackend::copy(src, dst);
   Strides none(dst.shape.size(), 0);
   Nest nest = make_nest(dst.shape, src.strides, dst.strides, none);
   switch (dtype_size(src.dtype)) {
@@ -300,7 +301,8 @@ void FastBackend::fill(const View& dst, double value) {
 
 void FastBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
   bool types_ok = a.dtype == out.dtype && b.dtype == out.dtype && fast::is_float16x(out);
-  if (!types_ok || !out.is_contiguous() || out.numel() == 0)
+  bool ranks_ok = a.strides.size() == out.shape.size() && b.strides.size() == out.shape.size();
+  if (!types_ok || !ranks_ok || !out.is_contiguous() || out.numel() == 0)
     return ReferenceBackend::binary(op, a, b, out);
   Nest nest = make_nest(out.shape, a.strides, b.strides, out.strides);
   dispatch_binary(op, [&](auto f) {

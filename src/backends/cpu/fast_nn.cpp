@@ -9,6 +9,7 @@
 
 #include "backends/cpu/fast_backend.h"
 #include "backends/cpu/fast_simd.h"
+#include "base/error.h"
 
 namespace tessera {
 namespace {
@@ -37,6 +38,7 @@ void FastBackend::layer_norm(const View& x, const View& weight, const View& bias
   if (!all_f32_contiguous({&x, &weight, &bias, &y, &mean, &rstd}) || channels == 0)
     return ReferenceBackend::layer_norm(x, weight, bias, y, mean, rstd, eps);
   int64_t rows = x.numel() / channels;
+  TS_ASSERT(weight.numel() == channels && bias.numel() == channels && y.numel() == x.numel());
   const float *xs = x.as<float>(), *w = weight.as<float>(), *b = bias.as<float>();
   float *ys = y.as<float>(), *means = mean.as<float>(), *rstds = rstd.as<float>();
 #pragma omp parallel for schedule(static) if (rows * channels >= fast::kParallelMin)
@@ -72,6 +74,7 @@ void FastBackend::layer_norm_backward(const View& dy, const View& x, const View&
   if (!all_f32_contiguous({&dy, &x, &weight, &mean, &rstd, &dx, &dweight, &dbias}) || channels == 0)
     return ReferenceBackend::layer_norm_backward(dy, x, weight, mean, rstd, dx, dweight, dbias);
   int64_t rows = x.numel() / channels;
+  TS_ASSERT(weight.numel() == channels && dy.numel() == x.numel() && dx.numel() == x.numel());
   const float *gs = dy.as<float>(), *xs = x.as<float>(), *w = weight.as<float>();
   const float *means = mean.as<float>(), *rstds = rstd.as<float>();
   float *dxs = dx.as<float>(), *dw = dweight.as<float>(), *db = dbias.as<float>();
@@ -139,6 +142,7 @@ void FastBackend::embedding_backward(const View& ids, const View& dout, const Vi
       dtable.shape.size() != 2)
     return ReferenceBackend::embedding_backward(ids, dout, dtable);
   int64_t count = ids.numel(), channels = dtable.shape[1];
+  TS_ASSERT(dout.numel() == count * channels);
   const float* g = dout.as<float>();
   float* table = dtable.as<float>();
   // Column blocks in parallel; within a block the ids are added in order (deterministic).

@@ -68,7 +68,8 @@ void row_totals(const float* x, int64_t rows, int64_t n, double* totals, BlockFn
 void FastBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n,
                          int64_t inner) {
   if (op != ReduceOp::Sum || !fast::is_f32(x) || !fast::is_f32(out) || !x.is_contiguous() ||
-      !out.is_contiguous() || outer * inner == 0)
+      !out.is_contiguous() || outer * inner == 0 || x.numel() != outer * n * inner ||
+      out.numel() != outer * inner)
     return ReferenceBackend::reduce(op, x, out, outer, n, inner);
   const float* in = x.as<float>();
   float* result = out.as<float>();

@@ -132,6 +132,7 @@ void FastBackend::cross_entropy(const View& logits, const View& targets, const V
     return ReferenceBackend::cross_entropy(logits, targets, losses, lse);
   const float* in = logits.as<float>();
   float *loss_out = losses.as<float>(), *lse_out = lse.as<float>();
+  TS_ASSERT(targets.numel() * vocab == logits.numel());
   for_each_row(targets.numel(), vocab, [&](int64_t r) {
     const float* row = in + r * vocab;
     float row_lse_value = row_lse(row, vocab);
@@ -149,6 +150,7 @@ void FastBackend::cross_entropy_backward(const View& logits, const View& targets
     return ReferenceBackend::cross_entropy_backward(logits, targets, lse, dlosses, dlogits);
   const float *in = logits.as<float>(), *lses = lse.as<float>(), *dl = dlosses.as<float>();
   float* out = dlogits.as<float>();
+  TS_ASSERT(targets.numel() * vocab == logits.numel() && dlogits.numel() == logits.numel());
   for_each_row(targets.numel(), vocab, [&](int64_t r) {
     int64_t target = load_index(targets, r);
     TS_ASSERT(target < vocab);
