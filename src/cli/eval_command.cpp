@@ -1,0 +1,45 @@
+// `tessera eval`: loss and accuracy of a checkpoint on its dataset's evaluation split.
+#include <cmath>
+#include <cstdio>
+
+#include "cli/command.h"
+#include "train/saved_model.h"
+#include "train/trainer.h"
+
+namespace tessera::cli {
+
+namespace {
+
+const CommandRegistrar kEval("eval", "evaluate a checkpoint (loss, accuracy)", [](CLI::App& app) {
+  struct Options {
+    std::string checkpoint, device = "cpu", data_dir = "data";
+    int64_t batch = 8, batches = 0;
+  };
+  auto o = std::make_shared<Options>();
+  app.add_option("--checkpoint", o->checkpoint, "checkpoint directory or folder")->required();
+  app.add_option("--device", o->device, "backend")->capture_default_str();
+  app.add_option("--batch", o->batch, "examples per batch")->capture_default_str();
+  app.add_option("--batches", o->batches, "evaluation batches (0 = all)")->capture_default_str();
+  app.add_option("--data-dir", o->data_dir, "cache of prepared token files")->capture_default_str();
+  return [o] {
+    SavedModel saved = load_saved_model(o->checkpoint, o->device);
+    DataOptions data;
+    data.dataset = saved.state.at("dataset").get<std::string>();
+    data.seq = saved.state.value("seq", int64_t{64});
+    data.batch = o->batch;
+    data.device = o->device;
+    data.data_dir = o->data_dir;
+    if (saved.tokenizer) data.tokenizer = saved.state["tokenizer"].at("kind").get<std::string>();
+    auto dataset = open_training_data(data, saved.state.value("tokenizer", nlohmann::json()));
+    EvalResult r = evaluate(*saved.model, *dataset, o->batches);
+    std::printf("%s: %s\n", saved.folder.c_str(), saved.model->describe().c_str());
+    std::printf("eval loss %.4f, accuracy %.2f %% over %lld %s", r.loss, 100.0 * r.accuracy,
+                static_cast<long long>(r.items), dataset->item_unit());
+    if (saved.tokenizer) std::printf(", perplexity %.2f", std::exp(r.loss));
+    std::printf("\n");
+  };
+});
+
+}  // namespace
+
+}  // namespace tessera::cli
