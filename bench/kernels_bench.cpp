@@ -37,7 +37,8 @@ void set_flops(benchmark::State& state, double flops_per_iteration) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// GEMM shapes (M, N, K, transpose_a, transpose_b) of a Linear with (out, in) weights.
+// GEMM shapes (M, N, K, transpose_a, transpose_b) of the step: Linear weights stored (in, out)
+// (x @ W, dx = dy @ W^T, dW = x^T @ dy) and the tied lm head x @ wte^T with wte (V, C).
 void BM_Gemm(benchmark::State& state) {
   int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   bool ta = state.range(3), tb = state.range(4);
@@ -50,13 +51,14 @@ void BM_Gemm(benchmark::State& state) {
 void gemm_shapes(benchmark::internal::Benchmark* bench) {
   bench->ArgNames({"M", "N", "K", "ta", "tb", "bf16"});
   for (int64_t bf16 : {0, 1}) {
-    bench->Args({256, 2304, 768, 0, 1, bf16});    // qkv forward
-    bench->Args({256, 768, 2304, 0, 0, bf16});    // qkv dx
-    bench->Args({2304, 768, 256, 1, 0, bf16});    // qkv dweight
-    bench->Args({256, 768, 768, 0, 1, bf16});     // attention projection forward
-    bench->Args({256, 3072, 768, 0, 1, bf16});    // fc forward
-    bench->Args({256, 768, 3072, 0, 1, bf16});    // fc projection forward / fc dx
-    bench->Args({3072, 768, 256, 1, 0, bf16});    // fc dweight
+    bench->Args({256, 2304, 768, 0, 0, bf16});    // qkv forward
+    bench->Args({256, 768, 2304, 0, 1, bf16});    // qkv dx
+    bench->Args({768, 2304, 256, 1, 0, bf16});    // qkv dweight
+    bench->Args({256, 768, 768, 0, 0, bf16});     // attention projection forward
+    bench->Args({256, 3072, 768, 0, 0, bf16});    // fc forward
+    bench->Args({256, 768, 3072, 0, 0, bf16});    // fc projection forward
+    bench->Args({256, 3072, 768, 0, 1, bf16});    // fc projection dx
+    bench->Args({768, 3072, 256, 1, 0, bf16});    // fc dweight
     bench->Args({256, 50257, 768, 0, 1, bf16});   // lm head forward
     bench->Args({256, 768, 50257, 0, 0, bf16});   // lm head dx
     bench->Args({50257, 768, 256, 1, 0, bf16});   // lm head dweight

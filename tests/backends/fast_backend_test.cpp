@@ -47,25 +47,31 @@ TEST(FastBackend, IsTheDefaultCpuDevice) {
   EXPECT_EQ(backend("cpu-ref").name(), "cpu-ref");
 }
 
+// Wide products are split into column panels, tall ones into row panels; bf16 operands are
+// converted panel by panel.
 TEST(FastBackend, MatmulPanelsTransposesBatchesAndAccumulation) {
-  const int64_t m = 67, n = 1029, k = 129, batch = 3;
-  for (bool ta : {false, true})
-    for (bool tb : {false, true})
-      for (bool acc : {false, true}) {
-        MatmulArgs args{batch, m, n, k, ta, tb, m * k, k * n, m * n, acc};
-        Tolerance tol = plus_abs(storage_tolerance(DType::F32), 1e-6 * k);
-        expect_fast_case(
-            [&](Workspace& ws) {
-              View a = ws.input(DType::F32, {batch, ta ? k : m, ta ? m : k},
-                                random_values(batch * m * k, 1));
-              View b = ws.input(DType::F32, {batch, tb ? n : k, tb ? k : n},
-                                random_values(batch * k * n, 2));
-              View out = ws.output(DType::F32, {batch, m, n}, random_values(batch * m * n, 3));
-              ws.backend().matmul(a, b, out, args);
-              return std::vector<View>{out};
-            },
-            tol, fmt::format("matmul ta={} tb={} accumulate={}", ta, tb, acc));
-      }
+  const int64_t batch = 3, k = 129;
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{67, 1029}, {1029, 67}})
+    for (DType dtype : {DType::F32, DType::BF16})
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (bool acc : {false, true}) {
+            MatmulArgs args{batch, m, n, k, ta, tb, m * k, k * n, m * n, acc};
+            Tolerance tol = plus_abs(storage_tolerance(dtype), 1e-6 * k);
+            expect_fast_case(
+                [&](Workspace& ws) {
+                  View a = ws.input(dtype, {batch, ta ? k : m, ta ? m : k},
+                                    random_values(batch * m * k, 1));
+                  View b = ws.input(dtype, {batch, tb ? n : k, tb ? k : n},
+                                    random_values(batch * k * n, 2));
+                  View out = ws.output(dtype, {batch, m, n}, random_values(batch * m * n, 3));
+                  ws.backend().matmul(a, b, out, args);
+                  return std::vector<View>{out};
+                },
+                tol,
+                fmt::format("matmul ({}, {}, {}) {} ta={} tb={} accumulate={}", m, n, k,
+                            dtype_name(dtype), ta, tb, acc));
+          }
 }
 
 // OpenBLAS sums small products (this one) in an order that depends on the panel width, so a

@@ -55,6 +55,70 @@ const float* as_f32(const View& v, int64_t n, std::vector<float>& scratch) {
   return scratch.data();
 }
 
+struct Operand {
+  const void* data;
+  DType dtype;  // F32 or BF16
+};
+
+// Rows [lo, hi) (or columns, when `columns`) of a row-major (rows, cols) matrix as f32: the
+// matrix itself when it is F32, else a packed converted copy in `scratch`. Sets `ld`.
+const float* panel(Operand m, int64_t rows, int64_t cols, bool columns, int64_t lo, int64_t hi,
+                   std::vector<float>& scratch, int64_t& ld) {
+  if (m.dtype == DType::F32) {
+    ld = cols;
+    return static_cast<const float*>(m.data) + (columns ? lo : lo * cols);
+  }
+  const auto* bits = static_cast<const fast::bf16*>(m.data);
+  scratch.resize(static_cast<size_t>((columns ? rows : hi - lo) * (columns ? hi - lo : cols)));
+  if (!columns) {
+    ld = cols;
+    fast::convert(bits + lo * cols, m.dtype, scratch.data(), DType::F32, (hi - lo) * cols);
+    return scratch.data();
+  }
+  ld = hi - lo;
+  for (int64_t r = 0; r < rows; ++r)
+    fast::convert(bits + r * cols + lo, m.dtype, scratch.data() + r * ld, DType::F32, ld);
+  return scratch.data();
+}
+
+// out (batch, M, N) f32 = op(a) @ op(b) (+ out). The operand that the plan splits into panels
+// is converted panel by panel inside its task (kept in cache); the other must be F32.
+void gemm_panels(Operand a, Operand b, float* out, const MatmulArgs& g, const Plan& plan) {
+  int64_t a_cols = g.transpose_a ? g.m : g.k, b_cols = g.transpose_b ? g.k : g.n;
+  int64_t tasks = g.batch * plan.pieces;
+  double total_flops = 2.0 * static_cast<double>(g.m) * g.n * g.k * g.batch;
+  size_t a_size = dtype_size(a.dtype), b_size = dtype_size(b.dtype);
+#pragma omp parallel for schedule(static) if (tasks > 1 && total_flops > 2.0e6)
+  for (int64_t t = 0; t < tasks; ++t) {
+    thread_local std::vector<float> scratch;
+    int64_t bi = t / plan.pieces, piece = t % plan.pieces;
+    Operand ab{static_cast<const char*>(a.data) + bi * g.batch_stride_a * a_size, a.dtype};
+    Operand bb{static_cast<const char*>(b.data) + bi * g.batch_stride_b * b_size, b.dtype};
+    float* C = out + bi * g.batch_stride_out;
+    int64_t m = g.m, n = g.n, lda = a_cols, ldb = b_cols;
+    const float *A, *B;
+    if (plan.split_n) {
+      auto [lo, hi] = piece_range(g.n, plan.pieces, piece);
+      n = hi - lo;
+      if (n == 0) continue;
+      A = static_cast<const float*>(ab.data);
+      B = panel(bb, g.k, b_cols, !g.transpose_b, lo, hi, scratch, ldb);
+      C += lo;
+    } else {
+      auto [lo, hi] = piece_range(g.m, plan.pieces, piece);
+      m = hi - lo;
+      if (m == 0) continue;
+      A = panel(ab, g.k, a_cols, g.transpose_a, lo, hi, scratch, lda);
+      B = static_cast<const float*>(bb.data);
+      C += lo * g.n;
+    }
+    cblas_sgemm(CblasRowMajor, g.transpose_a ? CblasTrans : CblasNoTrans,
+                g.transpose_b ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(g.k), 1.0f, A, static_cast<int>(lda), B,
+                static_cast<int>(ldb), g.accumulate ? 1.0f : 0.0f, C, static_cast<int>(g.n));
+  }
+}
+
 }  // namespace
 
 namespace fast {
@@ -68,34 +132,7 @@ void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, 
 }
 
 void gemm_f32(const float* a, const float* b, float* out, const MatmulArgs& g) {
-  int64_t lda = g.transpose_a ? g.m : g.k, ldb = g.transpose_b ? g.k : g.n;
-  Plan plan = plan_for(g.m, g.n, g.k);
-  int64_t tasks = g.batch * plan.pieces;
-  double total_flops = 2.0 * static_cast<double>(g.m) * g.n * g.k * g.batch;
-#pragma omp parallel for schedule(static) if (tasks > 1 && total_flops > 2.0e6)
-  for (int64_t t = 0; t < tasks; ++t) {
-    int64_t bi = t / plan.pieces, piece = t % plan.pieces;
-    const float* A = a + bi * g.batch_stride_a;
-    const float* B = b + bi * g.batch_stride_b;
-    float* C = out + bi * g.batch_stride_out;
-    int64_t m = g.m, n = g.n;
-    if (plan.split_n) {
-      auto [lo, hi] = piece_range(g.n, plan.pieces, piece);
-      n = hi - lo;
-      B += g.transpose_b ? lo * ldb : lo;
-      C += lo;
-    } else {
-      auto [lo, hi] = piece_range(g.m, plan.pieces, piece);
-      m = hi - lo;
-      A += g.transpose_a ? lo : lo * lda;
-      C += lo * g.n;
-    }
-    if (m == 0 || n == 0) continue;
-    cblas_sgemm(CblasRowMajor, g.transpose_a ? CblasTrans : CblasNoTrans,
-                g.transpose_b ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(g.k), 1.0f, A, static_cast<int>(lda), B,
-                static_cast<int>(ldb), g.accumulate ? 1.0f : 0.0f, C, static_cast<int>(g.n));
-  }
+  gemm_panels({a, DType::F32}, {b, DType::F32}, out, g, plan_for(g.m, g.n, g.k));
 }
 
 }  // namespace fast
@@ -131,18 +168,22 @@ void FastBackend::matmul(const View& a, const View& b, const View& out, const Ma
     }
     return;
   }
-  thread_local std::vector<float> a_f32, b_f32, out_f32;
-  const float* A = as_f32(a, span(g.batch, g.batch_stride_a, g.m * g.k), a_f32);
-  const float* B = as_f32(b, span(g.batch, g.batch_stride_b, g.k * g.n), b_f32);
+  // The operand split into panels is converted per panel; the other one whole, up front.
+  Plan plan = plan_for(g.m, g.n, g.k);
+  thread_local std::vector<float> whole_f32, out_f32;
+  Operand A{a.data, a.dtype}, B{b.data, b.dtype};
+  if (plan.split_n)
+    A = {as_f32(a, span(g.batch, g.batch_stride_a, g.m * g.k), whole_f32), DType::F32};
+  else
+    B = {as_f32(b, span(g.batch, g.batch_stride_b, g.k * g.n), whole_f32), DType::F32};
   if (out.dtype == DType::F32) {
-    fast::gemm_f32(A, B, out.as<float>(), g);
+    gemm_panels(A, B, out.as<float>(), g, plan);
     return;
   }
   int64_t out_n = span(g.batch, g.batch_stride_out, g.m * g.n);
   out_f32.resize(static_cast<size_t>(out_n));
-  if (g.accumulate)
-    fast::convert(out.data, out.dtype, out_f32.data(), DType::F32, out_n);
-  fast::gemm_f32(A, B, out_f32.data(), g);
+  if (g.accumulate) fast::convert(out.data, out.dtype, out_f32.data(), DType::F32, out_n);
+  gemm_panels(A, B, out_f32.data(), g, plan);
   fast::convert(out_f32.data(), DType::F32, out.data, out.dtype, out_n);
 }
 
