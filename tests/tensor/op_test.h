@@ -1,0 +1,134 @@
+// The op harness fixture: every Tensor-level test runs once per registered backend, in strict
+// dispatch mode (a kernel the backend lacks is an error, not a silent CPU fallback). Also seeded
+// host inputs and element-by-element comparisons with a written tolerance.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+#include "base/random.h"
+#include "tensor/dispatch.h"
+#include "tensor/ops.h"
+#include "tensor/tensor.h"
+
+namespace tessera::test {
+
+// Backends registered only by a test (to exercise dispatch) start with this prefix and are not
+// part of the per-backend runs.
+inline constexpr const char* kTestBackendPrefix = "test-";
+
+inline std::vector<std::string> harness_backends() {
+  std::vector<std::string> names;
+  for (const std::string& name : backend_names())
+    if (name.rfind(kTestBackendPrefix, 0) != 0) names.push_back(name);
+  return names;
+}
+
+// "cpu-ref" -> "cpu_ref" (GoogleTest parameter names are alphanumeric or '_').
+inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
+// Seeded host values: normal(0, std), or uniform in [low, high).
+inline std::vector<float> normal_values(size_t n, uint64_t seed, float std = 1.0f) {
+  std::vector<float> values(n);
+  for (size_t i = 0; i < n; ++i) values[i] = std * random_normal(seed, i);
+  return values;
+}
+inline std::vector<float> uniform_values(size_t n, uint64_t seed, float low, float high) {
+  std::vector<float> values(n);
+  for (size_t i = 0; i < n; ++i) values[i] = low + (high - low) * random_uniform(seed, i);
+  return values;
+}
+// Distinct values spaced by `step` in a seeded order: inputs for max and max-pool whose
+// arg-max cannot change under a finite-difference step smaller than step / 2.
+inline std::vector<float> distinct_values(size_t n, uint64_t seed, float step) {
+  std::vector<float> values(n);
+  for (size_t i = 0; i < n; ++i) values[i] = step * (static_cast<float>(i) - n / 2.0f);
+  for (size_t i = n; i > 1; --i)  // Fisher-Yates with the counter-based generator
+    std::swap(values[i - 1], values[random_bits(seed, i) % i]);
+  return values;
+}
+// Values with |x| >= margin (for relu's kink at 0).
+inline std::vector<float> away_from_zero(size_t n, uint64_t seed, float margin) {
+  std::vector<float> values = normal_values(n, seed);
+  for (float& v : values) v = v < 0 ? v - margin : v + margin;
+  return values;
+}
+
+// |actual - expected| <= abs + rel * |expected|, element by element.
+struct Tolerance {
+  double abs = 0.0, rel = 0.0;
+};
+
+// One failure per call, listing the first few elements out of tolerance.
+inline void expect_close(const std::vector<float>& actual, const std::vector<float>& expected,
+                         Tolerance tol, const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  int bad = 0;
+  std::string listed;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    double bound = tol.abs + tol.rel * std::fabs(expected[i]);
+    if (std::fabs(double(actual[i]) - double(expected[i])) <= bound) continue;
+    if (bad++ < 5)
+      listed += "\n  element " + std::to_string(i) + " is " + std::to_string(actual[i]) +
+                ", expected " + std::to_string(expected[i]) + " (tolerance " +
+                std::to_string(bound) + ")";
+  }
+  if (bad) ADD_FAILURE() << what << ": " << bad << " of " << actual.size()
+                         << " elements out of tolerance" << listed;
+}
+
+// Runs `body` and checks that it throws a tessera::Error whose message contains `needle`.
+#define EXPECT_ERROR_CONTAINS(body, needle)                                               \
+  do {                                                                                     \
+    try {                                                                                  \
+      body;                                                                                \
+      ADD_FAILURE() << "expected a tessera::Error containing: " << (needle);               \
+    } catch (const ::tessera::Error& error) {                                              \
+      EXPECT_NE(std::string(error.what()).find(needle), std::string::npos)                 \
+          << "message: " << error.what();                                                  \
+    }                                                                                      \
+  } while (0)
+
+// The fixture: GetParam() is the device; strict dispatch is on for the test's duration.
+class OpTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    previous_strict_ = strict_dispatch();
+    set_strict_dispatch(true);
+  }
+  void TearDown() override { set_strict_dispatch(previous_strict_); }
+
+  const std::string& device() const { return GetParam(); }
+  Tensor tensor(const std::vector<float>& values, const Shape& shape) const {
+    return Tensor::from_floats(values, shape, DType::F32, device());
+  }
+  Tensor ids(const std::vector<int64_t>& values, const Shape& shape,
+             DType dtype = DType::I64) const {
+    return Tensor::from_ints(values, shape, dtype, device());
+  }
+  Tensor randn(const Shape& shape, uint64_t seed, float std = 1.0f) const {
+    return tensor(normal_values(numel(shape), seed, std), shape);
+  }
+
+ private:
+  bool previous_strict_ = false;
+};
+
+}  // namespace tessera::test
+
+// Instantiates a suite derived from OpTest once per registered backend.
+#define INSTANTIATE_FOR_BACKENDS(Suite)                                                 \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                             \
+                           ::testing::ValuesIn(::tessera::test::harness_backends()),    \
+                           ::tessera::test::backend_param_name)
