@@ -1,6 +1,7 @@
 // The backward pass: a topological walk over the recorded Nodes, accumulating gradients.
 #include "tensor/autograd.h"
 
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -48,25 +49,27 @@ void run_backward(const Tensor& root, const Tensor& seed) {
     return;
   }
   // Post-order DFS gives a topological order (inputs before users); walk it backwards.
-  std::vector<Node*> order;
+  // `order` owns the nodes: clearing a node's inputs below may drop the last other reference
+  // to the nodes that produced them, which are still to be visited.
+  std::vector<std::shared_ptr<Node>> order;
   std::unordered_set<Node*> seen;
-  std::vector<std::pair<Node*, size_t>> stack{{root.grad_fn().get(), 0}};
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root.grad_fn(), 0}};
   seen.insert(root.grad_fn().get());
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
       const Tensor& input = node->inputs[next++];
-      Node* child = input.defined() ? input.grad_fn().get() : nullptr;
-      if (child && seen.insert(child).second) stack.push_back({child, 0});
+      const std::shared_ptr<Node>* child = input.defined() ? &input.grad_fn() : nullptr;
+      if (child && *child && seen.insert(child->get()).second) stack.push_back({*child, 0});
     } else {
-      order.push_back(node);
+      order.push_back(std::move(node));
       stack.pop_back();
     }
   }
   std::unordered_map<Node*, Tensor> grads;
   grads[root.grad_fn().get()] = seed;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = *it;
+    Node* node = it->get();
     auto found = grads.find(node);
     if (found == grads.end()) continue;  // no gradient flows here
     Tensor grad = std::move(found->second);
