@@ -65,7 +65,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   record(out, "matmul", {a, b}, [=](const Tensor& g) {
     // With C = op(A) op(B):  d op(A) = dC op(B)^T,  d op(B) = op(A)^T dC.
     Tensor da, db;
-    if (ga) da = ta ? matmul(sb, g, tb, true) : matmul(g, sb, false, !tb);
+    if (ga) {
+      da = ta ? matmul(sb, g, tb, true) : matmul(g, sb, false, !tb);
+      if (sa.dim() == 2 && sb.dim() > 2) da = sum_to(da, sa.shape());  // a shared by the batch
+    }
     if (gb) {
       if (sb.dim() == 2 && sa.dim() > 2) {  // b shared by the batch: sum over it
         Tensor a2 = reshape(sa, {-1, sa.size(-1)});
