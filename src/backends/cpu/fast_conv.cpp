@@ -25,8 +25,12 @@ struct Geometry {
 };
 
 Geometry geometry(const View& x, const View& weight, const View& y, const Conv2dArgs& args) {
-  return {x.shape[0],      x.shape[1],      x.shape[2], x.shape[3], weight.shape[0],
-          weight.shape[2], weight.shape[3], y.shape[2], y.shape[3], args.stride, args.padding};
+  Geometry g{x.shape[0],      x.shape[1],      x.shape[2], x.shape[3], weight.shape[0],
+             weight.shape[2], weight.shape[3], y.shape[2], y.shape[3], args.stride, args.padding};
+  TS_ASSERT(weight.shape[1] == g.channels && y.shape[0] == g.batch && y.shape[1] == g.out_channels);
+  TS_ASSERT(g.out_h == (g.height + 2 * g.padding - g.kh) / g.stride + 1);
+  TS_ASSERT(g.out_w == (g.width + 2 * g.padding - g.kw) / g.stride + 1);
+  return g;
 }
 
 // cols (C*KH*KW, OH*OW) of one sample x (C, H, W), rows `ld` apart; padding reads as 0.

@@ -159,7 +159,7 @@ void binary_nest(const Nest& nest, const T* a, const T* b, T* out, Op op) {
   });
 }
 
-// Bytes of element `i` of a same-dtype strided copy.
+// A same-dtype strided copy, moving raw elements of sizeof(T) bytes.
 template <typename T>
 void copy_nest(const Nest& nest, const T* src, T* dst) {
   int64_t inner = nest.inner();
@@ -231,7 +231,7 @@ bool same_contiguous(std::initializer_list<const View*> views) {
   DType dtype = (*views.begin())->dtype;
   int64_t n = (*views.begin())->numel();
   for (const View* v : views)
-    if (v->dtype != dtype || !fast::is_float16x(*v) || !v->is_contiguous() || v->numel() != n)
+    if (v->dtype != dtype || !fast::is_f32_or_bf16(*v) || !v->is_contiguous() || v->numel() != n)
       return false;
   return true;
 }
@@ -257,7 +257,7 @@ void convert(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64
 void FastBackend::copy(const View& src, const View& dst) {
   int64_t n = dst.numel();
   if (src.is_contiguous() && dst.is_contiguous() &&
-      (src.dtype == dst.dtype || (fast::is_float16x(src) && fast::is_float16x(dst)))) {
+      (src.dtype == dst.dtype || (fast::is_f32_or_bf16(src) && fast::is_f32_or_bf16(dst)))) {
     if (src.dtype != dst.dtype) return fast::convert(src.data, src.dtype, dst.data, dst.dtype, n);
     size_t bytes = static_cast<size_t>(n) * dtype_size(src.dtype);
     for_range(static_cast<int64_t>(bytes), [&](int64_t lo, int64_t hi) {
@@ -300,7 +300,7 @@ void FastBackend::fill(const View& dst, double value) {
 }
 
 void FastBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  bool types_ok = a.dtype == out.dtype && b.dtype == out.dtype && fast::is_float16x(out);
+  bool types_ok = a.dtype == out.dtype && b.dtype == out.dtype && fast::is_f32_or_bf16(out);
   bool ranks_ok = a.strides.size() == out.shape.size() && b.strides.size() == out.shape.size();
   if (!types_ok || !ranks_ok || !out.is_contiguous() || out.numel() == 0)
     return ReferenceBackend::binary(op, a, b, out);

@@ -143,7 +143,7 @@ void FastBackend::matmul(const View& a, const View& b, const View& out, const Ma
                   (out.dtype == DType::F32 && args.batch_stride_out > args.m * args.n);
   bool sizes_ok = args.m * args.n <= INT32_MAX && args.m * args.k <= INT32_MAX &&
                   args.n * args.k <= INT32_MAX;
-  if (!fast::is_float16x(a) || !fast::is_float16x(b) || !fast::is_float16x(out) || !batch_ok ||
+  if (!fast::is_f32_or_bf16(a) || !fast::is_f32_or_bf16(b) || !fast::is_f32_or_bf16(out) || !batch_ok ||
       !sizes_ok) {
     ReferenceBackend::matmul(a, b, out, args);
     return;

@@ -79,6 +79,6 @@ inline __m512 tanh(__m512 u) {
 void convert(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n);
 
 inline bool is_f32(const View& v) { return v.dtype == DType::F32; }
-inline bool is_float16x(const View& v) { return v.dtype == DType::F32 || v.dtype == DType::BF16; }
+inline bool is_f32_or_bf16(const View& v) { return v.dtype == DType::F32 || v.dtype == DType::BF16; }
 
 }  // namespace tessera::fast
