@@ -1,11 +1,10 @@
 // Character-level tokenizer (see char_tokenizer.h).
 #include "data/char_tokenizer.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
-#include "data/file_write.h"
 
 namespace tessera {
 namespace {
@@ -39,9 +38,8 @@ CharTokenizer CharTokenizer::from_text(std::string_view text) {
 }
 
 CharTokenizer CharTokenizer::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("char tokenizer {}: cannot open", path);
-  nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json json =
+      nlohmann::json::parse(read_file_bytes(path), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) fail("char tokenizer {}: not valid JSON", path);
   if (!json.is_object() || json.value("format", "") != kFormat) {
     fail("char tokenizer {}: \"format\" must be \"{}\"", path, kFormat);
@@ -74,7 +72,7 @@ CharTokenizer CharTokenizer::load(const std::string& path) {
 
 void CharTokenizer::save(const std::string& path) const {
   nlohmann::json json = {{"format", kFormat}, {"version", kVersion}, {"bytes", bytes_}};
-  write_file_atomically(path, json.dump() + "\n");
+  write_file_atomic(path, json.dump() + "\n");
 }
 
 std::vector<int32_t> CharTokenizer::encode(std::string_view text) const {

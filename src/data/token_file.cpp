@@ -2,11 +2,10 @@
 #include "data/token_file.h"
 
 #include <cstring>
-#include <fstream>
 #include <limits>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
-#include "data/file_write.h"
 
 namespace tessera {
 namespace {
@@ -48,13 +47,11 @@ void write_token_file(const std::string& path, std::span<const int32_t> tokens,
     }
     put_le(bytes, static_cast<uint64_t>(tokens[i]), width);
   }
-  write_file_atomically(path, bytes);
+  write_file_atomic(path, bytes);
 }
 
 TokenFile read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("token file {}: cannot open", path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes = read_file_bytes(path);
   if (bytes.size() < kTokenFileHeaderBytes) {
     fail("token file {}: {} bytes is shorter than the {}-byte header", path, bytes.size(),
          kTokenFileHeaderBytes);

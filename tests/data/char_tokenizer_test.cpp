@@ -62,7 +62,7 @@ TEST(CharTokenizer, LoadRejectsMalformedFiles) {
   check(R"({"format": "tessera-char-tokenizer", "version": 1, "bytes": [5, 5]})",
         "bytes[1] = 5 is not above the previous byte");
   EXPECT_ERROR_WITH(CharTokenizer::load((dir / "absent.json").string()), "absent.json",
-                    "cannot open");
+                    "cannot read");
 }
 
 }  // namespace
