@@ -84,11 +84,14 @@ std::string load_corpus(std::string_view name) {
 }
 
 std::string load_kjv(const std::string& program) {
-  if (!fs::exists(program) || program.find('\'') != std::string::npos) {
+  if (!fs::exists(program)) {
     fail(
         "KJV corpus: {} not found: install the Debian package bible-kjv (apt-get install "
         "bible-kjv)",
         program);
+  }
+  if (program.find('\'') != std::string::npos) {
+    fail("KJV corpus: program path {} must not contain a single quote", program);
   }
   // -l1000: one line per verse whatever the terminal width; stdin closed: no interactive prompt.
   std::string text =
