@@ -164,6 +164,34 @@ TEST_P(ElementwiseTest, UnaryOpsReadNonContiguousInputs) {
       EXPECT_NEAR(out[i * 2 + j], std::exp(x[j * 3 + i]), 1e-5 * std::exp(x[j * 3 + i]));
 }
 
+TEST_P(ElementwiseTest, Bf16TensorsComputeInF32AndRoundOnStore) {
+  const Shape shape{4, 5};
+  std::vector<float> a = normal_values(20, 42), b = uniform_values(20, 43, 0.5f, 2.0f);
+  for (float& v : a) v = round_to_dtype(v, DType::BF16);
+  for (float& v : b) v = round_to_dtype(v, DType::BF16);
+  Tensor ta = Tensor::from_floats(a, shape, DType::BF16, device());
+  Tensor tb = Tensor::from_floats(b, shape, DType::BF16, device());
+  // One rounding of the f32 result to bf16: within one bf16 ulp (2^-8 relative, doubled for
+  // a backend whose f32 result differs in its last bit across a rounding boundary).
+  const Tolerance one_ulp{1e-6, 8e-3};
+  for (const BinaryCase& op : kBinaryOps) {
+    Tensor out = op.op(ta, tb);
+    EXPECT_EQ(out.dtype(), DType::BF16) << op.name;
+    std::vector<float> expected(20);
+    for (size_t i = 0; i < 20; ++i) expected[i] = round_to_dtype(op.host(a[i], b[i]), DType::BF16);
+    expect_close(out.to_floats(), expected, one_ulp, std::string("bf16 ") + op.name);
+  }
+  for (const UnaryCase& op : kUnaryOps) {
+    std::vector<float> x = op.inputs(20);
+    for (float& v : x) v = round_to_dtype(v, DType::BF16);
+    Tensor out = op.op(Tensor::from_floats(x, shape, DType::BF16, device()));
+    EXPECT_EQ(out.dtype(), DType::BF16) << op.name;
+    std::vector<float> expected(20);
+    for (size_t i = 0; i < 20; ++i) expected[i] = round_to_dtype(op.host(x[i]), DType::BF16);
+    expect_close(out.to_floats(), expected, one_ulp, std::string("bf16 ") + op.name);
+  }
+}
+
 INSTANTIATE_FOR_BACKENDS(ElementwiseTest);
 
 }  // namespace

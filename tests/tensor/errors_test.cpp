@@ -71,6 +71,41 @@ TEST_P(ErrorsTest, SetRequiresGradOnAnIntegerTensor) {
   EXPECT_FALSE(t.requires_grad());
 }
 
+TEST_P(ErrorsTest, LayoutAndNnShapeMismatches) {
+  EXPECT_ERROR_CONTAINS(concat({randn({2, 3}, 1), randn({3, 3}, 2)}, 1),
+                        "concat: shape (3, 3) (f32) does not match (2, 3) (f32) outside dimension 1");
+  EXPECT_ERROR_CONTAINS(expand(randn({2, 3}, 1), {4, 3, 3}),
+                        "expand: shapes (2, 3) and (4, 3, 3) cannot be broadcast together");
+  EXPECT_ERROR_CONTAINS(expand(randn({3, 1}, 1), {1, 4}),
+                        "expand: shape (3, 1) cannot be expanded to (1, 4)");
+  EXPECT_ERROR_CONTAINS(permute(randn({2, 3}, 1), {0, 0}), "permute: dimension 0 repeated");
+  EXPECT_ERROR_CONTAINS(layer_norm(randn({2, 4}, 1), randn({3}, 2), randn({4}, 3)),
+                        "layer_norm: weight (3,) and bias (4,) must have shape (4,) for input (2, 4)");
+  EXPECT_ERROR_CONTAINS(conv2d(randn({1, 3, 5, 5}, 1), randn({2, 4, 3, 3}, 2), Tensor()),
+                        "conv2d: input (1, 3, 5, 5) and weight (2, 4, 3, 3) do not match");
+  EXPECT_ERROR_CONTAINS(max_pool2d(randn({1, 1, 2, 2}, 1), 3, 1),
+                        "max_pool2d: kernel 3 and stride 1 do not fit input (1, 1, 2, 2)");
+  EXPECT_ERROR_CONTAINS(causal_attention(randn({1, 1, 2, 4}, 1), randn({1, 1, 3, 4}, 2),
+                                         randn({1, 1, 2, 4}, 3)),
+                        "causal_attention: q (1, 1, 2, 4), k (1, 1, 3, 4) and v (1, 1, 2, 4) must "
+                        "share one (B, H, T, D) shape");
+  Generator gen{1, 0};
+  EXPECT_ERROR_CONTAINS(dropout(randn({2}, 1), 1.0f, gen, true),
+                        "dropout: probability 1 is outside [0, 1)");
+  EXPECT_ERROR_CONTAINS(sum(randn({2, 3}, 1), {2}), "sum: dimension 2 is out of range for rank 2");
+}
+
+TEST_P(ErrorsTest, OperandsOnDifferentDevicesAndUnknownDevices) {
+  for (const std::string& other : harness_backends()) {
+    if (other == device()) continue;
+    Tensor here = randn({2}, 1), there = randn({2}, 2).to_device(other);
+    EXPECT_ERROR_CONTAINS(add(here, there), "add: operands are on different devices ('" +
+                                                device() + "' and '" + other + "')");
+  }
+  EXPECT_ERROR_CONTAINS(Tensor::zeros({2}, DType::F32, "no-such-device"),
+                        "unknown device 'no-such-device': the registered backends are");
+}
+
 INSTANTIATE_FOR_BACKENDS(ErrorsTest);
 
 // The reference backend without the unary kernel (relu, gelu, exp, ...), under a test-only name

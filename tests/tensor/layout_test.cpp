@@ -178,6 +178,21 @@ TEST_P(LayoutTest, ToDeviceCopiesBetweenBackendsAndBringsTheGradientBack) {
   }
 }
 
+TEST_P(LayoutTest, OpsOnStridedViewsPassGradientsToTheBase) {
+  std::vector<float> x = normal_values(24, 114), w = normal_values(8, 115);
+  gradcheck([](const std::vector<Tensor>& in) { return matmul(transpose(in[0], 0, 1), in[1]); },
+            {tensor(x, {4, 6}), tensor(w, {4, 2})}, {1e-2f, {2e-3, 2e-2}}, "matmul of a transpose");
+  gradcheck([](const std::vector<Tensor>& in) { return softmax(permute(in[0], {1, 2, 0})); },
+            {tensor(x, {2, 3, 4})}, {1e-2f, {2e-3, 2e-2}}, "softmax of a permute");
+  gradcheck([](const std::vector<Tensor>& in) { return sum(slice(in[0], 1, 1, 3), {0}); },
+            {tensor(x, {2, 3, 4})}, kLinear, "sum of a slice");
+  gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return mul(slice(in[0], 0, 0, 1), slice(in[0], 0, 1, 2));  // one leaf, two windows
+      },
+      {tensor(x, {2, 12})}, {1e-2f, {2e-3, 2e-2}}, "product of two slices");
+}
+
 INSTANTIATE_FOR_BACKENDS(LayoutTest);
 
 }  // namespace
