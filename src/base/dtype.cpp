@@ -108,7 +108,8 @@ inline float decode_bf16(uint16_t code) {
 // (where a C cast is undefined).
 template <typename I>
 inline I truncate_to_int(float value) {
-  constexpr float kLimit = static_cast<float>(std::numeric_limits<I>::digits == 31 ? 0x1p31 : 0x1p63);
+  constexpr float kLimit =
+      static_cast<float>(std::numeric_limits<I>::digits == 31 ? 0x1p31 : 0x1p63);
   if (std::isnan(value)) return 0;
   if (value >= kLimit) return std::numeric_limits<I>::max();
   if (value <= -kLimit) return std::numeric_limits<I>::min();
@@ -139,9 +140,15 @@ void decode_to_f32(const void* src, DType dtype, float* dst, size_t n) {
   switch (dtype) {
     case DType::F32: std::memcpy(dst, src, n * sizeof(float)); return;
     case DType::BF16: map_elements<uint16_t>(src, dst, n, decode_bf16); return;
-    case DType::F16: map_elements<uint16_t>(src, dst, n, [](uint16_t c) { return decode<F16>(c); }); return;
-    case DType::F8E4M3: map_elements<uint8_t>(src, dst, n, [](uint8_t c) { return decode<E4M3>(c); }); return;
-    case DType::F8E5M2: map_elements<uint8_t>(src, dst, n, [](uint8_t c) { return decode<E5M2>(c); }); return;
+    case DType::F16:
+      map_elements<uint16_t>(src, dst, n, [](uint16_t c) { return decode<F16>(c); });
+      return;
+    case DType::F8E4M3:
+      map_elements<uint8_t>(src, dst, n, [](uint8_t c) { return decode<E4M3>(c); });
+      return;
+    case DType::F8E5M2:
+      map_elements<uint8_t>(src, dst, n, [](uint8_t c) { return decode<E5M2>(c); });
+      return;
     default: TS_ASSERT(!"decode_to_f32 on an integer dtype");
   }
 }

@@ -60,9 +60,9 @@ TEST_F(AtomicFileTest, WritesContentAndLeavesNoTemporary) {
 TEST_F(AtomicFileTest, UnwritableFolderLeavesTargetUntouched) {
   std::string path = (folder_ / "model.safetensors").string();
   write_file_atomic(path, "old content");
-  fs::permissions(folder_, fs::perms::owner_read | fs::perms::owner_exec |
-                               fs::perms::group_read | fs::perms::group_exec |
-                               fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(folder_, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                               fs::perms::group_exec | fs::perms::others_read |
+                               fs::perms::others_exec);
   // The superuser ignores folder permissions, so the attempt runs in a child process that has
   // given them up (as "nobody") when needed; it prints the error and exits 0 if one is thrown.
   EXPECT_EXIT(

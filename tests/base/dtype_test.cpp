@@ -182,7 +182,9 @@ TEST(DType, EveryNarrowCodeDecodesAndRoundTrips) {
         uint32_t bits = f32_bits(got);
         bool ok = std::isnan(got) && std::signbit(got) == negative && (bits & 0x00400000u);
         uint32_t quiet_code = f.ieee ? code | (1u << (f.man_bits - 1)) : code;
-        if (f.ieee) ok = ok && ((bits >> (23 - f.man_bits)) & ((1u << f.man_bits) - 1)) == f.man_field(quiet_code);
+        if (f.ieee)
+          ok = ok &&
+               ((bits >> (23 - f.man_bits)) & ((1u << f.man_bits) - 1)) == f.man_field(quiet_code);
         ok = ok && encode(f.dtype, got) == quiet_code;
         EXPECT_TRUE(ok) << dtype_name(f.dtype) << " NaN code 0x" << std::hex << code;
         failures += !ok;
@@ -242,7 +244,7 @@ TEST(DType, EncodeMatchesReferenceAtValuesMidpointsAndNeighbours) {
 
 TEST(DType, KnownValuesFromTheFormatDefinitions) {
   // Ties to even at 1 + half an ulp, signed zero, overflow behaviour of each format.
-  EXPECT_EQ(f32_to_bf16(1.0f + 0x1p-8f), 0x3F80);  // tie, 1.0 is even
+  EXPECT_EQ(f32_to_bf16(1.0f + 0x1p-8f), 0x3F80);      // tie, 1.0 is even
   EXPECT_EQ(f32_to_bf16(1.0f + 3 * 0x1p-8f), 0x3F82);  // tie, rounds up to even
   EXPECT_EQ(f32_to_bf16(-0.0f), 0x8000);
   EXPECT_EQ(f32_to_bf16(std::numeric_limits<float>::max()), 0x7F80);  // rounds to inf
@@ -303,11 +305,27 @@ std::vector<char> make_buffer(const std::vector<double>& values, DType dtype) {
 double element(const std::vector<char>& buffer, DType dtype, size_t i) {
   const char* p = buffer.data() + i * dtype_size(dtype);
   switch (dtype) {
-    case DType::F32: { float f; std::memcpy(&f, p, 4); return f; }
-    case DType::I32: { int32_t x; std::memcpy(&x, p, 4); return x; }
-    case DType::I64: { int64_t x; std::memcpy(&x, p, 8); return static_cast<double>(x); }
+    case DType::F32: {
+      float f;
+      std::memcpy(&f, p, 4);
+      return f;
+    }
+    case DType::I32: {
+      int32_t x;
+      std::memcpy(&x, p, 4);
+      return x;
+    }
+    case DType::I64: {
+      int64_t x;
+      std::memcpy(&x, p, 8);
+      return static_cast<double>(x);
+    }
     case DType::BF16:
-    case DType::F16: { uint16_t c; std::memcpy(&c, p, 2); return decode(dtype, c); }
+    case DType::F16: {
+      uint16_t c;
+      std::memcpy(&c, p, 2);
+      return decode(dtype, c);
+    }
     default: return decode(dtype, *reinterpret_cast<const uint8_t*>(p));
   }
 }
@@ -335,14 +353,38 @@ double expected_conversion(double v, DType dtype) {
 
 TEST(DType, ConvertElementsAllPairs) {
   // Floats with ties, subnormals, overflow and specials; integers of every size.
-  std::vector<double> floats = {0.0, -0.0, 1.0, -1.5, 2.5, -3.75, 0.3, 100.7, -448.0, 470.0,
-                                65504.0, 65520.0, 1e-6, 1e-8, 3e-39, 1e30, -1e30,
+  std::vector<double> floats = {0.0,
+                                -0.0,
+                                1.0,
+                                -1.5,
+                                2.5,
+                                -3.75,
+                                0.3,
+                                100.7,
+                                -448.0,
+                                470.0,
+                                65504.0,
+                                65520.0,
+                                1e-6,
+                                1e-8,
+                                3e-39,
+                                1e30,
+                                -1e30,
                                 std::numeric_limits<double>::infinity(),
                                 -std::numeric_limits<double>::infinity(),
                                 std::numeric_limits<double>::quiet_NaN()};
-  std::vector<double> ints = {0, 1, -1, 7, -300, 65519, 65520, 16777217, -16777217,
+  std::vector<double> ints = {0,
+                              1,
+                              -1,
+                              7,
+                              -300,
+                              65519,
+                              65520,
+                              16777217,
+                              -16777217,
                               16777216.0 + 65537,  // 2^24 + 2^16 + 1: needs one rounding to bf16
-                              2147483647.0, -2147483648.0};
+                              2147483647.0,
+                              -2147483648.0};
   for (DType src : kAllDTypes) {
     const std::vector<double>& values = is_floating(src) ? floats : ints;
     std::vector<char> in = make_buffer(values, src);
@@ -392,7 +434,8 @@ TEST(DType, ConvertElementsIntegerCases) {
 TEST(DType, ArrayConversionsMatchScalarFunctions) {
   const size_t n = 5000 + 3;
   std::vector<float> src(n);
-  for (size_t i = 0; i < n; ++i) src[i] = std::bit_cast<float>(static_cast<uint32_t>(random_bits(7, i)));
+  for (size_t i = 0; i < n; ++i)
+    src[i] = std::bit_cast<float>(static_cast<uint32_t>(random_bits(7, i)));
   for (const RefFormat& f : kFormats) {
     std::vector<uint8_t> narrow(n * dtype_size(f.dtype) + 1, 0xEE);
     convert_elements(src.data(), DType::F32, narrow.data(), f.dtype, n);

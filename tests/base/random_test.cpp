@@ -45,7 +45,7 @@ TEST(Random, UniformHasMeanHalfAndVarianceOneTwelfth) {
     sum_sq += (u - 0.5) * (u - 0.5);
   }
   double mean = sum / kDraws, variance = sum_sq / kDraws;
-  EXPECT_NEAR(mean, 0.5, 5 * std::sqrt(1.0 / 12 / kDraws));                     // 1.4e-3
+  EXPECT_NEAR(mean, 0.5, 5 * std::sqrt(1.0 / 12 / kDraws));                         // 1.4e-3
   EXPECT_NEAR(variance, 1.0 / 12, 5 * std::sqrt((1.0 / 80 - 1.0 / 144) / kDraws));  // 3.7e-4
 }
 
@@ -60,10 +60,10 @@ TEST(Random, NormalHasMeanZeroStdOneAndGaussianTails) {
     beyond_1_96 += std::fabs(z) > 1.959964;
   }
   double mean = sum / kDraws, std_dev = std::sqrt(sum_sq / kDraws);
-  EXPECT_NEAR(mean, 0.0, 5 / std::sqrt(double(kDraws)));           // 5e-3
-  EXPECT_NEAR(std_dev, 1.0, 5 / std::sqrt(2.0 * kDraws));          // 3.5e-3
-  double tail = double(beyond_1_96) / kDraws;                       // P(|z| > 1.96) = 0.05
-  EXPECT_NEAR(tail, 0.05, 5 * std::sqrt(0.05 * 0.95 / kDraws));     // 1.1e-3
+  EXPECT_NEAR(mean, 0.0, 5 / std::sqrt(double(kDraws)));         // 5e-3
+  EXPECT_NEAR(std_dev, 1.0, 5 / std::sqrt(2.0 * kDraws));        // 3.5e-3
+  double tail = double(beyond_1_96) / kDraws;                    // P(|z| > 1.96) = 0.05
+  EXPECT_NEAR(tail, 0.05, 5 * std::sqrt(0.05 * 0.95 / kDraws));  // 1.1e-3
 }
 
 }  // namespace
