@@ -1,0 +1,41 @@
+// Helpers for arch tests: chip files written to a fresh folder, and error-text expectations.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "base/error.h"
+
+namespace tessera::arch::testing {
+
+// Writes `text` to <build>/test_tmp/arch/<name> (the folder emptied once per process) and
+// returns its path.
+inline std::string write_chip_file(const std::string& name, const std::string& text) {
+  static const std::filesystem::path dir = [] {
+    std::filesystem::path path = std::filesystem::path(TESSERA_BINARY_DIR) / "test_tmp" / "arch";
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+    return path;
+  }();
+  std::filesystem::path path = dir / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+// The message of the tessera::Error that `action` throws, or "" (and a test failure) if none.
+template <typename Action>
+std::string error_text(Action action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "expected a tessera::Error";
+  return "";
+}
+
+inline std::string presets_dir() { return TESSERA_SOURCE_DIR "/configs/chips"; }
+
+}  // namespace tessera::arch::testing
