@@ -42,7 +42,8 @@ class ChipFileReader {
     std::string place = fmt::format("{}:{}", path_, line);
     auto [first, inserted] = lines_.emplace(key, line);
     if (!inserted) fail("{}: {} is set twice (first on line {})", place, key, first->second);
-    bool is_param = find_param(key) != nullptr;
+    const ParamSpec* spec = find_param(key);
+    bool is_param = spec != nullptr;
     if (value.IsMap()) {
       if (is_param) fail("{}: {}: expected a value, got a map", place, key);
       read_map(value, key + ".");
@@ -54,6 +55,9 @@ class ChipFileReader {
     if (value.IsNull()) {
       if (!is_param) fail("{}: unknown key '{}' (did you mean '{}'?)", place, key, closest_param(key));
       fail("{}: {}: has no value", place, key);
+    }
+    if (is_param && value.IsSequence() && spec->type != ParamType::word_list) {
+      fail("{}: {}: expected a single value, got a list", place, key);
     }
     set_param(chip_, key, value_text(place, key, value), place);
   }

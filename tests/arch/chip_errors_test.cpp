@@ -119,6 +119,8 @@ TEST(ChipErrors, StructureMistakes) {
   EXPECT_EQ(load_error(path), path + ":11: hbm is a section (hbm.capacity, hbm.bandwidth, hbm.latency), not a value");
   path = tiny_with("map_value.yaml", "cores: 2", "cores:\n  count: 2");
   EXPECT_EQ(load_error(path), path + ":2: cores: expected a value, got a map");
+  path = tiny_with("list_value.yaml", "cores: 2", "cores: [1, 2]");
+  EXPECT_EQ(load_error(path), path + ":2: cores: expected a single value, got a list");
   path = tiny_with("null.yaml", "cores: 2", "cores:");
   EXPECT_EQ(load_error(path), path + ":2: cores: has no value");
   path = tiny_with("nested_list.yaml", "  cols: 16\n", "  cols: 16\n  dtypes: [[bf16]]\n");
