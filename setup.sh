@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 packages=(
   build-essential cmake pkg-config git
   libopenblas-dev libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libyaml-cpp-dev
-  googletest libgtest-dev libbenchmark-dev
+  googletest libgtest-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   nodejs npm
   dataset-fashion-mnist bible-kjv fortunes fortunes-min
 )
