@@ -31,6 +31,8 @@ inline constexpr uint32_t kProgramMagic = 0x41535354;  // "TSSA" little-endian
 inline constexpr uint32_t kProgramVersion = 1;
 inline constexpr int kRegisters = 16;
 inline constexpr int kSemaphores = 32;
+inline constexpr int kMaxLoopDepth = 8;
+inline constexpr int kMaxCores = 32768;  // a program's streams; spm@N takes N < kMaxCores
 
 enum class Engine : uint8_t { Scalar, Dma, Matrix, Vector };
 enum class Space : uint8_t { Hbm, L2, Spm };
@@ -77,12 +79,14 @@ struct Address {
   int16_t core = -1;   // spm@N: another core's scratchpad; -1 = this core (or not spm)
   int8_t reg = -1;     // base register, -1 = none
   int64_t offset = 0;  // bytes
+  bool operator==(const Address&) const = default;
 };
 
 struct Operand {
   OperandKind kind = OperandKind::Imm;
   int64_t value = 0;  // Reg number, Imm, enum values, FImm as the f32 bit pattern
-  Address addr;       // Addr only
+  Address addr;       // Addr only (value 0); other kinds leave it default
+  bool operator==(const Operand&) const = default;
 };
 
 struct Instruction {
