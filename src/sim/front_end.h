@@ -1,0 +1,60 @@
+// A core's front end: reads the core's instruction stream in order, executes Scalar
+// instructions itself (registers r0..r15, hardware loops) and issues everything else with
+// its register operands resolved to values, stopping at a `barrier` until the simulator
+// releases it.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "sim/timing.h"
+
+namespace tessera::sim {
+
+// "core 3 matrix, instruction 17 `mma spm[0x0], ...`": the place an error names.
+std::string instruction_place(int core, const char* unit, int64_t index, const isa::Instruction& inst);
+
+// Checks every instruction's operands against the table (count, kinds, ranges, semaphore
+// numbers, loop counts) before anything runs; an Error names the core and the instruction.
+void check_program(const isa::Program& program, int64_t chip_cores, const std::string& chip_name);
+
+class FrontEnd {
+ public:
+  FrontEnd(int core, std::span<const isa::Instruction> stream)
+      : core_(core), stream_(stream), state_(stream.empty() ? State::Done : State::Running) {}
+
+  enum class State { Running, AtBarrier, Done };
+  // What one step did: executed a Scalar instruction, issued one, or reached a barrier.
+  struct Step {
+    bool issued = false;
+    IssuedInstruction instruction;  // when issued
+    int64_t index = 0;              // of the instruction in the stream
+  };
+
+  State state() const { return state_; }
+  int64_t pc() const { return pc_; }
+  // Executes or issues the instruction at the program counter. State must be Running.
+  Step step();
+  // Continues after the barrier the front end stopped at.
+  void release_barrier();
+
+ private:
+  struct LoopFrame {
+    int64_t body = 0;       // index of the first instruction of the body
+    int64_t remaining = 0;  // iterations left, this one included
+  };
+  IssuedInstruction resolve(const isa::Instruction& inst) const;
+  void advance();
+
+  int core_;
+  std::span<const isa::Instruction> stream_;
+  State state_;
+  int64_t pc_ = 0;
+  std::array<int64_t, isa::kRegisters> regs_{};
+  std::vector<LoopFrame> loops_;
+};
+
+}  // namespace tessera::sim

@@ -1,0 +1,66 @@
+// The simulated memories: byte-addressed, zero at start, allocated in pages on first write so
+// that a 96 GB HBM costs the host only the pages a program touches.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arch/chip.h"
+#include "isa/isa.h"
+
+namespace tessera::sim {
+
+// One memory of `size_bytes`, stored in pages of `page_bytes`. Reads of a page never written
+// give zeros. Callers check ranges (see functional.cpp); here they are asserted.
+class Memory {
+ public:
+  Memory(std::string name, int64_t size_bytes, int64_t page_bytes);
+
+  const std::string& name() const { return name_; }
+  int64_t size_bytes() const { return size_bytes_; }
+  int64_t page_bytes() const { return page_bytes_; }
+  int64_t allocated_bytes() const { return allocated_pages_ * page_bytes_; }
+
+  void read(int64_t addr, void* dst, int64_t bytes) const;
+  void write(int64_t addr, const void* src, int64_t bytes);
+  // A pointer to [addr, addr + bytes), which must lie within one page; allocates it.
+  uint8_t* span(int64_t addr, int64_t bytes);
+  // Whether [addr, addr + bytes) lies within one page.
+  bool contiguous(int64_t addr, int64_t bytes) const;
+
+ private:
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const;
+  };
+  using Page = std::unique_ptr<uint8_t, FreeDeleter>;
+  uint8_t* page(int64_t index);
+
+  std::string name_;
+  int64_t size_bytes_ = 0, page_bytes_ = 0;
+  int64_t allocated_pages_ = 0;
+  std::vector<Page> pages_;
+};
+
+// Copies between two memories (or within one), page by page.
+void copy_bytes(Memory& dst, int64_t dst_addr, const Memory& src, int64_t src_addr, int64_t bytes);
+
+// Every memory of a chip: HBM, L2 and one scratchpad per core. A scratchpad is one page, so
+// that tiles in it are contiguous for the host kernels.
+class MachineMemory {
+ public:
+  explicit MachineMemory(const arch::ChipSpec& chip);
+
+  int cores() const { return static_cast<int>(spm_.size()); }
+  Memory& hbm() { return hbm_; }
+  Memory& l2() { return l2_; }
+  Memory& spm(int core) { return spm_.at(static_cast<size_t>(core)); }
+  // The memory `space` as seen from `core` (spm: that core's scratchpad).
+  Memory& at(isa::Space space, int core);
+
+ private:
+  Memory hbm_, l2_;
+  std::vector<Memory> spm_;
+};
+
+}  // namespace tessera::sim
