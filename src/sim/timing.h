@@ -13,17 +13,24 @@
 // - Engine models register by name (REGISTER_ENGINE_MODEL); the chip description chooses the
 //   matrix model by `matrix.kind` ("systolic" with its dataflow, or "tensor_core"); DMA and
 //   vector engines use "dma" and "vector".
+// - In ideal-bandwidth mode (TimingOptions) memories move bytes in no time: DMA takes zero
+//   cycles and the engines never wait for the scratchpad, as in SCALE-Sim's compute model.
 #pragma once
 #include <array>
+#include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "arch/chip.h"
 #include "isa/isa.h"
 
 namespace tessera::sim {
+
+using arch::ChipSpec;
 
 // An instruction as issued to an engine: its register operands already replaced by values,
 // so every Addr operand's `offset` is absolute and `reg` is -1.
@@ -45,22 +52,51 @@ struct Interval {
   double flops = 0;                      // 2 per multiply-accumulate, 1 per vector op
 };
 
-// Bandwidth servers for HBM, L2 and links, shared by every core's engines (first come, first
-// served in order of request start).
+struct TimingOptions {
+  bool ideal_bandwidth = false;  // memories move bytes in no time (SCALE-Sim's compute mode)
+};
+
+// A block read from HBM, as a DMA names it: its start and its shape. Two reads of the same
+// block are the same bytes, which the L2 may still hold.
+struct HbmBlock {
+  int64_t offset = 0, depth = 1, rows = 1, row_bytes = 0, row_stride = 0, plane_stride = 0;
+  bool operator==(const HbmBlock&) const = default;
+};
+
+// Bandwidth servers for HBM, L2 and links, shared by every core's engines, and one scratchpad
+// server per core (first come, first served in order of request start). The L2 also caches
+// HBM reads: a block read again while it is among the most recently read l2.size bytes is
+// served by the L2 alone.
 class SharedResources {
  public:
-  explicit SharedResources(const ChipSpec& chip);
-  // Moves `bytes` through `level` starting no earlier than `start_cycle`; returns the cycle
-  // the transfer completes (latency included for HBM).
-  double transfer(Level level, int64_t bytes, double start_cycle);
+  SharedResources(const ChipSpec& chip, TimingOptions options = {});
+  // Moves `bytes` through `level` (for Spm: the scratchpad of `core`) starting no earlier than
+  // `start_cycle`; returns the cycle the transfer completes (latency included for HBM).
+  double transfer(Level level, int64_t bytes, double start_cycle, int core = 0);
+  // Reads `block` (of `bytes` bytes) from HBM through the L2; returns the completion cycle.
+  // `hit` tells whether the L2 held it.
+  double read_hbm(const HbmBlock& block, int64_t bytes, double start_cycle, bool& hit);
+  bool ideal_bandwidth() const { return options_.ideal_bandwidth; }
+  double bytes_per_cycle(Level level) const;
 
  private:
   struct Server {
-    double bytes_per_cycle = 0;
+    double bytes_per_cycle = 0;  // 0: no such memory; a transfer through it is instant
     double latency_cycles = 0;
     double free_cycle = 0;
   };
-  std::array<Server, kLevels> servers_;
+  struct BlockHash {
+    size_t operator()(const HbmBlock& b) const;
+  };
+  Server& server(Level level, int core);
+  bool cached(const HbmBlock& block, int64_t bytes);  // looks up and records the read
+
+  TimingOptions options_;
+  std::array<Server, kLevels> servers_;  // the Spm entry is unused: see scratchpads_
+  std::vector<Server> scratchpads_;      // per core
+  int64_t l2_capacity_bytes_ = 0, l2_cached_bytes_ = 0;
+  std::list<std::pair<HbmBlock, int64_t>> l2_recent_;  // most recent first, with its bytes
+  std::unordered_map<HbmBlock, std::list<std::pair<HbmBlock, int64_t>>::iterator, BlockHash> l2_index_;
 };
 
 // The model of one engine kind.
@@ -77,12 +113,12 @@ std::unique_ptr<EngineModel> make_engine_model(const std::string& name, const Ch
 // All engine models of a chip plus its shared resources.
 class TimingModel {
  public:
-  explicit TimingModel(const ChipSpec& chip);
+  explicit TimingModel(const ChipSpec& chip, TimingOptions options = {});
   Interval schedule(const IssuedInstruction& issued, double ready_cycle);
   const ChipSpec& chip() const { return chip_; }
 
  private:
-  const ChipSpec& chip_;
+  ChipSpec chip_;
   SharedResources resources_;
   std::unique_ptr<EngineModel> dma_, matrix_, vector_;
 };
@@ -100,4 +136,4 @@ class SimObserver {
 
 #define REGISTER_ENGINE_MODEL(name, Type)                                             \
   static const bool TS_ENGINE_MODEL_##Type = (::tessera::sim::register_engine_model( \
-      name, [](const ::tessera::ChipSpec& chip) { return std::make_unique<Type>(chip); }), true)
+      name, [](const ::tessera::arch::ChipSpec& chip) { return std::make_unique<Type>(chip); }), true)
