@@ -65,42 +65,49 @@ constexpr MicroKernel kMicroKernels[kRows + 1] = {nullptr,          micro_kernel
                                                   micro_kernel<3>,  micro_kernel<4>, micro_kernel<5>,
                                                   micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>};
 
+// Work is handed out dynamically (a host thread may be descheduled) in tasks of one column
+// panel and a group of row blocks; a thread converts a once, when it gets its first task, and
+// packs each task's panel into a buffer of its own. Tasks write disjoint parts of acc.
 void mma_f32(float* acc, const void* a, const void* b, DType dtype, int64_t m, int64_t n, int64_t k,
              bool accumulate) {
-  thread_local std::vector<float> a32, panels;
+  constexpr int64_t kTasks = 16;  // enough to balance a few threads
   int64_t row_blocks = (m + kRows - 1) / kRows, col_blocks = (n + kPanel - 1) / kPanel;
-  a32.resize(static_cast<size_t>(m * k));
-  panels.resize(static_cast<size_t>(col_blocks * k * kPanel));
-  float* a32_data = a32.data();
-  float* panel_data = panels.data();
+  int64_t groups = std::clamp<int64_t>((kTasks + col_blocks - 1) / col_blocks, 1, row_blocks);
+  int64_t blocks_per_group = (row_blocks + groups - 1) / groups;
   bool parallel = m * n * k >= kParallelMacs;
 
 #pragma omp parallel if (parallel)
   {
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < m; ++i) to_f32(row_of(a, i, k, dtype), dtype, a32_data + i * k, k);
-
-    // panels (col_blocks, k, kPanel): columns beyond n are zero.
-    std::vector<float> row(static_cast<size_t>(col_blocks * kPanel), 0.0f);
-#pragma omp for schedule(static)
-    for (int64_t p = 0; p < k; ++p) {
-      to_f32(row_of(b, p, n, dtype), dtype, row.data(), n);
-      for (int64_t jb = 0; jb < col_blocks; ++jb)
-        std::copy_n(row.data() + jb * kPanel, kPanel, panel_data + (jb * k + p) * kPanel);
-    }
-
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < row_blocks * col_blocks; ++t) {
-      int64_t jb = t / row_blocks, ib = t % row_blocks;
-      int64_t i0 = ib * kRows, j0 = jb * kPanel;
-      int rows = static_cast<int>(std::min<int64_t>(kRows, m - i0));
+    thread_local std::vector<float> a32, panel, row;
+    bool converted = false;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int64_t task = 0; task < col_blocks * groups; ++task) {
+      int64_t jb = task / groups, group = task % groups;
+      int64_t j0 = jb * kPanel;
+      if (!converted) {
+        a32.resize(static_cast<size_t>(m * k));
+        for (int64_t i = 0; i < m; ++i) to_f32(row_of(a, i, k, dtype), dtype, a32.data() + i * k, k);
+        converted = true;
+      }
+      // panel (k, kPanel): b's columns j0 .. j0 + kPanel - 1, zero beyond n.
+      int64_t cols = std::min<int64_t>(kPanel, n - j0);
+      auto element = static_cast<int64_t>(dtype_size(dtype));
+      panel.resize(static_cast<size_t>(k * kPanel));
+      row.assign(kPanel, 0.0f);
+      for (int64_t p = 0; p < k; ++p) {
+        to_f32(row_of(b, p, n, dtype) + j0 * element, dtype, row.data(), cols);
+        std::copy_n(row.data(), kPanel, panel.data() + p * kPanel);
+      }
       __mmask16 masks[kVectors];
       for (int v = 0; v < kVectors; ++v) {
-        int64_t valid = std::clamp<int64_t>(n - j0 - v * 16, 0, 16);
+        int64_t valid = std::clamp<int64_t>(cols - v * 16, 0, 16);
         masks[v] = static_cast<__mmask16>((uint32_t{1} << valid) - 1);
       }
-      kMicroKernels[rows](a32_data + i0 * k, k, panel_data + jb * k * kPanel, k, acc + i0 * n + j0, n, masks,
-                          accumulate);
+      for (int64_t ib = group * blocks_per_group; ib < std::min(row_blocks, (group + 1) * blocks_per_group); ++ib) {
+        int64_t i0 = ib * kRows;
+        int rows = static_cast<int>(std::min<int64_t>(kRows, m - i0));
+        kMicroKernels[rows](a32.data() + i0 * k, k, panel.data(), k, acc + i0 * n + j0, n, masks, accumulate);
+      }
     }
   }
 }
