@@ -47,6 +47,24 @@ TEST(FastBackend, IsTheDefaultCpuDevice) {
   EXPECT_EQ(backend("cpu-ref").name(), "cpu-ref");
 }
 
+TEST(FastBackend, RecycledBlocksComeBackZeroedAndAligned) {
+  Backend& fast = backend("cpu");
+  const size_t bytes = (1 << 20) + 12;
+  void* first = nullptr;
+  {
+    std::shared_ptr<void> block = fast.allocate(bytes);
+    first = block.get();
+    std::memset(block.get(), 0x5A, bytes);
+  }
+  std::shared_ptr<void> again = fast.allocate(bytes);
+  EXPECT_EQ(again.get(), first);  // the freed block was reused
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again.get()) % 64, 0u);
+  const auto* p = static_cast<const unsigned char*>(again.get());
+  size_t nonzero = 0;
+  for (size_t i = 0; i < bytes; ++i) nonzero += p[i] != 0;
+  EXPECT_EQ(nonzero, 0u);
+}
+
 // Wide products are split into column panels, tall ones into row panels; bf16 operands are
 // converted panel by panel.
 TEST(FastBackend, MatmulPanelsTransposesBatchesAndAccumulation) {

@@ -8,7 +8,7 @@ namespace tessera {
 // OpenBLAS runs on the calling thread: fast_gemm.cpp threads products itself with OpenMP, so
 // one thread pool serves every kernel and the split of a product never depends on the
 // thread count.
-FastBackend::FastBackend() { openblas_set_num_threads(1); }
+void FastBackend::init_threads() { openblas_set_num_threads(1); }
 
 std::string FastBackend::name() const { return "cpu"; }
 

@@ -7,6 +7,8 @@
 // never on the thread count, and reductions combine partial results in a fixed order, so the
 // results are bit-identical for any OMP_NUM_THREADS.
 #pragma once
+#include <memory>
+
 #include "backends/cpu/reference_backend.h"
 
 namespace tessera {
@@ -14,7 +16,11 @@ namespace tessera {
 class FastBackend : public ReferenceBackend {
  public:
   FastBackend();
+  ~FastBackend() override;
   std::string name() const override;
+
+  // fast_memory.cpp: large blocks are recycled by size (zeroed again on reuse).
+  std::shared_ptr<void> allocate(size_t bytes) override;
 
   // fast_elementwise.cpp
   void copy(const View& src, const View& dst) override;
@@ -74,6 +80,11 @@ class FastBackend : public ReferenceBackend {
              const AdamWArgs& args) override;
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr,
                     float momentum, float weight_decay) override;
+
+ private:
+  struct BlockCache;
+  void init_threads();  // fast_backend.cpp
+  std::shared_ptr<BlockCache> cache_;
 };
 
 }  // namespace tessera
