@@ -1,0 +1,112 @@
+// DMA between memories against a byte-by-byte reference of strided 2-D and 3-D blocks, another
+// core's scratchpad (spm@N), lazily allocated pages, and the faults of bad blocks.
+#include "base/random.h"
+#include "sim_test_util.h"
+
+namespace tessera::sim::testing {
+namespace {
+
+std::vector<uint8_t> random_bytes(size_t n, uint64_t seed) {
+  std::vector<uint8_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(random_bits(seed, i));
+  return v;
+}
+
+// The reference: dst[d + p * dps + r * ds + x] = src[s + p * sps + r * ss + x].
+void copy_reference(std::vector<uint8_t>& dst, int64_t d, const std::vector<uint8_t>& src, int64_t s, int64_t depth,
+                    int64_t rows, int64_t row_bytes, int64_t ds, int64_t ss, int64_t dps, int64_t sps) {
+  for (int64_t p = 0; p < depth; ++p)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t x = 0; x < row_bytes; ++x)
+        dst[static_cast<size_t>(d + p * dps + r * ds + x)] = src[static_cast<size_t>(s + p * sps + r * ss + x)];
+}
+
+TEST(Memory, UntouchedPagesReadAsZeroAndAreNotAllocated) {
+  Memory hbm("hbm", int64_t{96} << 30, 1 << 20);
+  EXPECT_EQ(hbm.allocated_bytes(), 0);
+  EXPECT_EQ(read<uint8_t>(hbm, (int64_t{90} << 30) + 5, 3), std::vector<uint8_t>(3, 0));
+  EXPECT_EQ(hbm.allocated_bytes(), 0);
+  // A write across a page boundary touches two pages.
+  std::vector<uint8_t> bytes = random_bytes(100, 1);
+  hbm.write((int64_t{50} << 30) - 50, bytes.data(), 100);
+  EXPECT_EQ(hbm.allocated_bytes(), 2 << 20);
+  EXPECT_EQ(read<uint8_t>(hbm, (int64_t{50} << 30) - 50, 100), bytes);
+}
+
+TEST(Dma, TwoDimensionalStridedCopiesBetweenEveryPairOfMemories) {
+  arch::ChipSpec chip = small_t1(2);
+  for (Space dst_space : {Space::Hbm, Space::L2, Space::Spm}) {
+    for (Space src_space : {Space::Hbm, Space::L2, Space::Spm}) {
+      Simulator sim(chip);
+      // Source rows straddle the HBM/L2 page boundary at 1 MiB.
+      int64_t src = src_space == Space::Spm ? 0x8000 : (1 << 20) - 300, dst = 0x1230;
+      std::vector<uint8_t> src_bytes = random_bytes(8192, 2);
+      sim.memory().at(src_space, 0).write(src, src_bytes.data(), 8192);
+      sim.run(isa::Program{{{dma(at(dst_space, dst), at(src_space, src), 9, 100, 230, 700)}}});
+      std::vector<uint8_t> want(8192 + 0x1230, 0), src_image(static_cast<size_t>(src) + 8192, 0);
+      std::copy(src_bytes.begin(), src_bytes.end(), src_image.begin() + src);
+      copy_reference(want, dst, src_image, src, 1, 9, 100, 230, 700, 0, 0);
+      EXPECT_EQ(read<uint8_t>(sim.memory().at(dst_space, 0), 0, want.size()), want)
+          << isa::space_name(src_space) << " -> " << isa::space_name(dst_space);
+    }
+  }
+}
+
+TEST(Dma, ThreeDimensionalCopyWithNegativeStrides) {
+  arch::ChipSpec chip = small_t1(1);
+  Simulator sim(chip);
+  std::vector<uint8_t> src = random_bytes(20000, 3);
+  write(sim.memory().hbm(), 0, src);
+  // Planes walk backwards in the source, rows backwards in the destination.
+  sim.run(isa::Program{{{ins(Opcode::DmaCopy3d, {spm(0x4000), hbm(15000), imm(3), imm(5), imm(64), imm(-100),
+                                                  imm(128), imm(1000), imm(-4000)})}}});
+  std::vector<uint8_t> want(0x8000, 0);
+  copy_reference(want, 0x4000, src, 15000, 3, 5, 64, -100, 128, 1000, -4000);
+  EXPECT_EQ(read<uint8_t>(sim.memory().spm(0), 0, want.size()), want);
+}
+
+TEST(Dma, ReachesAnotherCoresScratchpad) {
+  arch::ChipSpec chip = small_t1(4);
+  Simulator sim(chip);
+  std::vector<uint8_t> bytes = random_bytes(256, 4);
+  write(sim.memory().spm(1), 0x40, bytes);
+  // Core 1 pushes to core 3; core 2 pulls the result from core 3 into its own scratchpad,
+  // after a barrier.
+  isa::Program program;
+  program.cores.resize(4);
+  program.cores[1] = {dma(at(Space::Spm, 0x100, -1, 3), spm(0x40), 1, 256, 256, 256), barrier()};
+  program.cores[2] = {barrier(), li(4, 0x100), dma(spm(0x800), at(Space::Spm, 0, 4, 3), 1, 256, 256, 256)};
+  program.cores[0] = program.cores[3] = {barrier()};
+  sim.run(program);
+  EXPECT_EQ(read<uint8_t>(sim.memory().spm(3), 0x100, 256), bytes);
+  EXPECT_EQ(read<uint8_t>(sim.memory().spm(2), 0x800, 256), bytes);
+}
+
+TEST(Dma, FaultsNameTheBlockAndTheMemory) {
+  arch::ChipSpec chip = small_t1(2);
+  Simulator sim(chip);
+  auto run = [&](Instruction inst) { return error_of([&] { sim.run(isa::Program{{{li(1, 0x3ff00), inst}}}); }); };
+  EXPECT_EQ(run(dma(spm(0, 1), hbm(0), 4, 64, 128, 64)),
+            "core 0 dma, instruction 1 `dma.copy spm[0x3ff00], hbm[0x0], 4, 64, 128, 64`: "
+            "dst: the block at spm@0[0x3ff00] reaches bytes [261888, 262336) outside the 262144-byte spm@0");
+  EXPECT_EQ(run(dma(spm(0), hbm(-64), 4, 64, 64, 64)),
+            "core 0 dma, instruction 1 `dma.copy spm[0x0], hbm[-0x40], 4, 64, 64, 64`: "
+            "src: the block at hbm[-0x40] reaches bytes [-64, 192) outside the 96000000000-byte hbm");
+  EXPECT_EQ(run(dma(at(Space::Spm, 0, -1, 7), hbm(0), 1, 64, 64, 64)),
+            "core 0 dma, instruction 1 `dma.copy spm@7[0x0], hbm[0x0], 1, 64, 64, 64`: "
+            "dst: spm@7 names a core the chip does not have (cores 0..1)");
+  EXPECT_EQ(run(dma(l2(0x80), l2(0x0), 2, 0x80, 0x80, 0x80)),
+            "core 0 dma, instruction 1 `dma.copy l2[0x80], l2[0x0], 2, 128, 128, 128`: "
+            "the source block at l2[0x0] and the destination block at l2[0x80] overlap");
+  EXPECT_EQ(run(dma(l2(0x100), l2(0x0), 2, 0x80, 0x80, 0x80)), "");  // adjacent, not overlapping
+  EXPECT_EQ(run(dma(l2(0x100), l2(0x0), 2, 0x80, 0x80, -0x80)),
+            "core 0 dma, instruction 1 `dma.copy l2[0x100], l2[0x0], 2, 128, 128, -128`: "
+            "src: the block at l2[0x0] reaches bytes [-128, 128) outside the 4194304-byte l2");
+  EXPECT_EQ(run(dma(l2(0x100), l2(0x0), 0, 0x80, 0x80, 0x80)),
+            "core 0 dma, instruction 1 `dma.copy l2[0x100], l2[0x0], 0, 128, 128, 128`: rows = 0 is outside [1, 16777216]");
+  // Interleaved rows of one memory that share no byte are fine: even rows to odd rows.
+  EXPECT_EQ(run(dma(l2(0x80), l2(0x0), 4, 0x80, 0x100, 0x100)), "");
+}
+
+}  // namespace
+}  // namespace tessera::sim::testing
