@@ -16,7 +16,7 @@ namespace tessera::sim {
 
 namespace {
 
-constexpr int kEngines = 3;  // queues per core: DMA, Matrix, Vector
+constexpr int kQueues = 3;  // queues per core: DMA, Matrix, Vector
 // Instructions a front end queues ahead of its engines before it waits for them; it queues
 // more when nothing else can progress.
 constexpr int64_t kLookahead = 1024;
@@ -37,7 +37,7 @@ struct EngineState {
 struct CoreState {
   explicit CoreState(int core, std::span<const isa::Instruction> stream) : front(core, stream) {}
   FrontEnd front;
-  std::array<EngineState, kEngines> engines;
+  std::array<EngineState, kQueues> engines;
   // Per semaphore, the cycles at which its pending (not yet consumed) signals took effect.
   std::array<std::multiset<double>, isa::kSemaphores> signals;
   int64_t queued = 0;
@@ -163,7 +163,7 @@ bool Run::release_barrier() {
     for (const EngineState& e : cs.engines) release = std::max(release, e.free_cycle);
   }
   for (size_t c = 0; c < cores_.size(); ++c) {
-    for (int s = 0; s < kEngines; ++s) {
+    for (int s = 0; s < kQueues; ++s) {
       EngineState& e = cores_[c].engines[static_cast<size_t>(s)];
       if (release > e.free_cycle)
         for (SimObserver* o : options_.observers)
@@ -184,7 +184,7 @@ void Run::deadlock() const {
   for (size_t c = 0; c < cores_.size(); ++c) {
     const CoreState& cs = cores_[c];
     int core = static_cast<int>(c);
-    for (int s = 0; s < kEngines; ++s) {
+    for (int s = 0; s < kQueues; ++s) {
       const EngineState& e = cs.engines[static_cast<size_t>(s)];
       if (e.queue.empty()) continue;
       const Queued& head = e.queue.front();
@@ -205,7 +205,7 @@ void Run::deadlock() const {
 }
 
 SimResult Run::run() {
-  int engines = static_cast<int>(cores_.size()) * kEngines;
+  int engines = static_cast<int>(cores_.size()) * kQueues;
   while (true) {
     for (size_t c = 0; c < cores_.size(); ++c) issue(static_cast<int>(c), false);
     // The engine whose head can start first; ties go round-robin from next_.
@@ -213,11 +213,11 @@ SimResult Run::run() {
     double best_cycle = 0;
     for (int k = 0; k < engines; ++k) {
       int e = (next_ + k) % engines;
-      std::optional<double> cycle = ready_cycle(e / kEngines, e % kEngines);
+      std::optional<double> cycle = ready_cycle(e / kQueues, e % kQueues);
       if (cycle && (best < 0 || *cycle < best_cycle)) best = e, best_cycle = *cycle;
     }
     if (best >= 0) {
-      execute_head(best / kEngines, best % kEngines, best_cycle);
+      execute_head(best / kQueues, best % kQueues, best_cycle);
       next_ = (best + 1) % engines;
       continue;
     }
