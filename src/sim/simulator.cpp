@@ -58,7 +58,9 @@ class Run {
   void execute_head(int core, int slot, double start);
   bool release_barrier();
   [[noreturn]] void deadlock() const;
-  void count(const isa::Instruction& inst, const std::string& place_if_stopped);
+  // Counts `inst`; past the watchdog's limit, an Error naming `place()`.
+  template <typename Place>
+  void count(const isa::Instruction& inst, Place&& place);
 
   const isa::Program& program_;
   const arch::ChipSpec& chip_;
@@ -70,10 +72,11 @@ class Run {
   int next_ = 0;  // round-robin position among engines
 };
 
-void Run::count(const isa::Instruction& inst, const std::string& place_if_stopped) {
+template <typename Place>
+void Run::count(const isa::Instruction& inst, Place&& place) {
   if (++executed_ > options_.max_instructions)
     fail("watchdog: more than {} instructions run (the limit max_instructions); stopped at {}",
-         options_.max_instructions, place_if_stopped);
+         options_.max_instructions, place());
   ++result_.instructions[static_cast<size_t>(isa::opcode_info(inst.op).engine)];
 }
 
@@ -91,7 +94,7 @@ bool Run::issue(int core, bool beyond_lookahead) {
     const isa::Instruction& inst = program_.cores[static_cast<size_t>(core)][static_cast<size_t>(cs.front.pc())];
     if (isa::opcode_info(inst.op).engine == isa::Engine::Scalar && inst.op != isa::Opcode::Signal &&
         inst.op != isa::Opcode::Wait)
-      count(inst, instruction_place(core, "front end", cs.front.pc(), inst));
+      count(inst, [&] { return instruction_place(core, "front end", cs.front.pc(), inst); });
     FrontEnd::Step step = cs.front.step();
     if (!step.issued) continue;
     EngineState& engine = cs.engines[static_cast<size_t>(slot_of(step.instruction.engine))];
@@ -126,7 +129,7 @@ void Run::execute_head(int core, int slot, double start) {
   const isa::Instruction& inst = head.issued.inst;
   isa::Engine name = engine_of(slot);
   auto place = [&] { return instruction_place(core, isa::engine_name(name), head.index, inst); };
-  count(inst, place());
+  count(inst, place);
 
   if (inst.op == isa::Opcode::Signal) {
     cs.signals[static_cast<size_t>(inst.operands[1].value)].insert(start);
