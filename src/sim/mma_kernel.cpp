@@ -23,11 +23,11 @@ void to_f32(const void* src, DType dtype, float* dst, int64_t count) {
   convert_elements(src, dtype, dst, DType::F32, static_cast<size_t>(count));
 }
 
+#ifdef __AVX512F__
+
 const uint8_t* row_of(const void* tile, int64_t row, int64_t cols, DType dtype) {
   return static_cast<const uint8_t*>(tile) + row * cols * static_cast<int64_t>(dtype_size(dtype));
 }
-
-#ifdef __AVX512F__
 
 constexpr int kRows = 8;     // rows of acc per micro-kernel
 constexpr int kVectors = 3;  // 16-float vectors per panel row
