@@ -61,4 +61,11 @@ std::vector<std::string> backend_names() {
   return names;
 }
 
+std::vector<std::string> computing_backend_names() {
+  std::vector<std::string> names;
+  for (const std::string& name : backend_names())
+    if (backend(name).computes_values()) names.push_back(name);
+  return names;
+}
+
 }  // namespace tessera

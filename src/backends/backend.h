@@ -77,6 +77,9 @@ class Backend {
   // True when device memory is ordinary host memory, so that the CPU backend can run a kernel
   // on it directly (the logged fallback for kernels this backend does not support).
   virtual bool host_addressable() const { return true; }
+  // False for a backend whose kernels compute nothing ("record" only logs them); the kernel
+  // and op harnesses test the backends that compute.
+  virtual bool computes_values() const { return true; }
 
   // Memory. `allocate` returns zeroed, 64-byte aligned memory.
   virtual std::shared_ptr<void> allocate(size_t bytes) = 0;
@@ -163,6 +166,8 @@ void register_backend(const std::string& name, BackendFactory factory);
 // The backend of that name, created on first use; an Error lists the registered names.
 Backend& backend(const std::string& name);
 std::vector<std::string> backend_names();
+// The registered backends whose kernels compute values (creates each backend to ask it).
+std::vector<std::string> computing_backend_names();
 
 struct BackendRegistrar {
   BackendRegistrar(const std::string& name, BackendFactory factory) {

@@ -312,7 +312,7 @@ TEST_P(ElementwiseKernels, SumSquaresAccumulatesInDouble) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllBackends, ElementwiseKernels, ::testing::ValuesIn(backend_names()),
+INSTANTIATE_TEST_SUITE_P(AllBackends, ElementwiseKernels, ::testing::ValuesIn(computing_backend_names()),
                          backend_test_name);
 
 }  // namespace

@@ -245,7 +245,7 @@ TEST_P(MatmulConvKernels, CausalAttentionBackward) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllBackends, MatmulConvKernels, ::testing::ValuesIn(backend_names()),
+INSTANTIATE_TEST_SUITE_P(AllBackends, MatmulConvKernels, ::testing::ValuesIn(computing_backend_names()),
                          backend_test_name);
 
 }  // namespace

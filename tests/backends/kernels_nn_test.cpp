@@ -280,7 +280,7 @@ TEST_P(NnKernels, SgdMomentumStep) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllBackends, NnKernels, ::testing::ValuesIn(backend_names()),
+INSTANTIATE_TEST_SUITE_P(AllBackends, NnKernels, ::testing::ValuesIn(computing_backend_names()),
                          backend_test_name);
 
 }  // namespace

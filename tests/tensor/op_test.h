@@ -25,7 +25,7 @@ inline constexpr const char* kTestBackendPrefix = "test-";
 
 inline std::vector<std::string> harness_backends() {
   std::vector<std::string> names;
-  for (const std::string& name : backend_names())
+  for (const std::string& name : computing_backend_names())
     if (name.rfind(kTestBackendPrefix, 0) != 0) names.push_back(name);
   return names;
 }

@@ -1,0 +1,186 @@
+// `tessera compare --timing-only`: one training step of a model (forward, cross-entropy,
+// backward, AdamW) estimated on several chips. The step runs once on the recording backend
+// (backends/record), which logs its kernels and its peak device memory without computing;
+// each chip's time is the sum of its kernels' times from the cost model (compiler/step_cost.h),
+// printed beside throughput, MFU, the split into compute-bound, memory-bound and launch time,
+// the longest kernels, and the speed-up against the h20 when it is in the list.
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "arch/chip_figures.h"
+#include "arch/chip_loader.h"
+#include "backends/record/record_backend.h"
+#include "base/error.h"
+#include "cli/command.h"
+#include "compiler/step_cost.h"
+#include "nn/autocast.h"
+#include "nn/gpt.h"
+#include "nn/optimizer.h"
+#include "tensor/ops.h"
+
+namespace tessera::cli {
+
+namespace {
+
+constexpr int kTopKernels = 5;
+constexpr double kGB = 1e9;
+
+// Model FLOPs of one training step, with bench_command.cpp's formula: GPT 6 x parameters x
+// tokens + 12 x layers x T x C x tokens; image models 3 x the forward FLOPs.
+double model_step_flops(const Model& model, int64_t batch, int64_t seq) {
+  if (auto* gpt = dynamic_cast<const Gpt*>(&model)) {
+    double tokens = static_cast<double>(batch * seq);
+    const GptConfig& c = gpt->config();
+    return 6.0 * static_cast<double>(model.parameter_count()) * tokens +
+           12.0 * static_cast<double>(c.n_layer * seq * c.n_embd) * tokens;
+  }
+  return 3.0 * model.forward_flops_per_example() * static_cast<double>(batch);
+}
+
+struct RecordedStep {
+  std::string description;
+  bool tokens = true;
+  double model_flops = 0;
+  std::vector<KernelCall> log;
+  int64_t parameter_bytes = 0, optimizer_bytes = 0, peak_bytes = 0;
+  int64_t activation_bytes() const { return std::max<int64_t>(0, peak_bytes - 2 * parameter_bytes - optimizer_bytes); }
+};
+
+// One step of `model_name` on device "record", in bf16 autocast.
+RecordedStep record_step(const std::string& model_name, int64_t batch, int64_t seq) {
+  RecordBackend& device = record_backend();
+  int64_t before = device.live_bytes();
+  ModelOptions options;
+  options.device = "record";
+  std::unique_ptr<Model> model = create_model(model_name, options);
+  RecordedStep step;
+  step.description = model->describe();
+  step.tokens = model->input_kind() == InputKind::Tokens;
+  step.model_flops = model_step_flops(*model, batch, seq);
+  for (const auto& [name, p] : model->named_parameters()) step.parameter_bytes += static_cast<int64_t>(p.nbytes());
+  AdamW optimizer(model->named_parameters(), AdamWOptions{});
+  step.optimizer_bytes = device.live_bytes() - before - step.parameter_bytes;
+  Tensor inputs = step.tokens ? Tensor::zeros({batch, seq}, DType::I64, "record")
+                              : Tensor::zeros({batch, 1, 28, 28}, DType::F32, "record");
+  Tensor targets = Tensor::zeros({step.tokens ? batch * seq : batch}, DType::I64, "record");
+  device.clear_log();
+  device.reset_peak();
+  {
+    Tensor loss;
+    {
+      AutocastGuard autocast(DType::BF16);
+      Tensor logits = model->forward(inputs);
+      loss = cross_entropy(cast(reshape(logits, {-1, logits.size(-1)}), DType::F32), targets);
+    }
+    loss.backward();
+    optimizer.step();
+    optimizer.zero_grad();
+  }
+  step.log = device.log();
+  step.peak_bytes = device.peak_live_bytes() - before;
+  device.clear_log();
+  return step;
+}
+
+void check_fits(const RecordedStep& step, const arch::ChipSpec& chip, const std::string& model, int64_t batch,
+                int64_t seq) {
+  if (step.peak_bytes <= chip.hbm_bytes) return;
+  std::string size = step.tokens ? fmt::format("batch {} x {} tokens", batch, seq) : fmt::format("batch {}", batch);
+  fail("compare: {} at {} needs {:.1f} GB of device memory (parameters {:.1f} + gradients {:.1f} + AdamW state "
+       "{:.1f} + peak activations {:.1f}), but chip {} has {:.1f} GB of HBM",
+       model, size, step.peak_bytes / kGB, step.parameter_bytes / kGB, step.parameter_bytes / kGB,
+       step.optimizer_bytes / kGB, step.activation_bytes() / kGB, chip.name, chip.hbm_bytes / kGB);
+}
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::stringstream in(list);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    if (name.empty()) fail("--chips '{}': an empty chip name", list);
+    names.push_back(name);
+  }
+  if (names.empty()) fail("--chips: give at least one chip, e.g. t1,h20");
+  return names;
+}
+
+struct ChipResult {
+  arch::ChipSpec chip;
+  compiler::StepCost cost;
+};
+
+void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std::vector<ChipResult>& results) {
+  double items = step.tokens ? static_cast<double>(batch * seq) : static_cast<double>(batch);
+  std::printf("%s\n", step.description.c_str());
+  std::printf("one training step: %s, bf16 autocast, AdamW; %zu kernels; %.3f TFLOP of model FLOPs; device memory "
+              "%.2f GB (parameters %.2f, gradients %.2f, AdamW state %.2f, peak activations %.2f)\n\n",
+              step.tokens ? fmt::format("batch {} x {} tokens", batch, seq).c_str() : fmt::format("batch {}", batch).c_str(),
+              step.log.size(), step.model_flops / 1e12, step.peak_bytes / kGB, step.parameter_bytes / kGB,
+              step.parameter_bytes / kGB, step.optimizer_bytes / kGB, step.activation_bytes() / kGB);
+  const ChipResult* h20 = nullptr;
+  for (const ChipResult& r : results)
+    if (r.chip.name == "h20") h20 = &r;
+  std::printf("%-12s %10s %12s %7s %12s %12s %10s%s\n", "chip", "step ms", step.tokens ? "tokens/s" : "images/s", "MFU",
+              "compute ms", "memory ms", "launch ms", h20 ? "  vs h20" : "");
+  for (const ChipResult& r : results) {
+    const compiler::StepCost& c = r.cost;
+    double mfu = step.model_flops / c.seconds / arch::chip_figures(r.chip).bf16_flops_per_s;
+    std::printf("%-12s %10.2f %12.0f %6.1f%% %12.2f %12.2f %10.2f", r.chip.name.c_str(), c.seconds * 1e3,
+                items / c.seconds, 100 * mfu, c.compute_bound_s * 1e3, c.memory_bound_s * 1e3, c.launch_s * 1e3);
+    if (h20) std::printf("  %6.2fx", h20->cost.seconds / c.seconds);
+    std::printf("\n");
+  }
+  std::printf("\ntop %d kernels by time (launches included; share of the step):\n", kTopKernels);
+  for (const ChipResult& r : results) {
+    std::printf("%s:\n", r.chip.name.c_str());
+    for (size_t i = 0; i < r.cost.groups.size() && i < kTopKernels; ++i) {
+      const compiler::KernelGroup& g = r.cost.groups[i];
+      std::printf("  %-48s x%-4lld %9.3f ms %5.1f%%\n", g.label.c_str(), static_cast<long long>(g.count), g.seconds * 1e3,
+                  100 * g.seconds / r.cost.seconds);
+    }
+  }
+  if (!results.empty() && results.front().cost.f32_gemms_as_bf16 > 0) {
+    std::printf("\nnote: %lld matrix products with f32 operands were timed as bf16 (the matrix engines take 16-bit inputs)\n",
+                static_cast<long long>(results.front().cost.f32_gemms_as_bf16));
+  }
+}
+
+const CommandRegistrar kCompare("compare", "estimate a model's training step on several chips", [](CLI::App& app) {
+  struct Options {
+    std::string model = "gpt2-124m", chips = "t1,h20,h100,a100", precision = "bf16";
+    int64_t batch = 8, seq = 1024;
+    bool timing_only = false;
+  };
+  auto o = std::make_shared<Options>();
+  app.add_option("--model", o->model, "model")->capture_default_str();
+  app.add_option("--batch", o->batch, "batch size")->capture_default_str();
+  app.add_option("--seq", o->seq, "sequence length (GPT)")->capture_default_str();
+  app.add_option("--chips", o->chips, "comma-separated chip presets or YAML files")->capture_default_str();
+  app.add_option("--precision", o->precision, "bf16 (autocast: bf16 matrix products, f32 weights)")->capture_default_str();
+  app.add_flag("--timing-only", o->timing_only, "estimate times from the timing model without computing values");
+  return [o] {
+    if (!o->timing_only) {
+      fail("compare: running the step's numerics on a chip needs the chip backend, which is not built yet; use "
+           "--timing-only for the timing model's estimate");
+    }
+    if (o->precision != "bf16") {
+      fail("compare --precision '{}' is not supported: the chips' matrix engines take 16-bit inputs; use bf16",
+           o->precision);
+    }
+    if (o->batch < 1 || o->seq < 1) fail("compare: --batch and --seq must be at least 1");
+    std::vector<ChipResult> results;
+    for (const std::string& name : split_names(o->chips)) results.push_back({arch::load_chip(name), {}});
+    RecordedStep step = record_step(o->model, o->batch, o->seq);
+    for (const ChipResult& r : results) check_fits(step, r.chip, o->model, o->batch, o->seq);
+    for (ChipResult& r : results) {
+      compiler::KernelCostModel model(r.chip);
+      r.cost = compiler::cost_step(step.log, model);
+    }
+    print_table(step, o->batch, o->seq, results);
+  };
+});
+
+}  // namespace
+
+}  // namespace tessera::cli

@@ -1,0 +1,65 @@
+// The time of each logged kernel (backends/record/kernel_call.h) on a chip. Every kernel pays
+// the chip's launch overhead (ChipSpec.launch_overhead_s) on top of its body:
+// - matmul: the tiled GEMM program through the simulator's timing model (chip_timer.h), with
+//   16-bit inputs; f32 operands are timed as bf16 (the matrix engines take 16-bit inputs) and
+//   counted in KernelCost.f32_gemm_as_bf16; outputs are timed in the input dtype (see
+//   gemm_output in kernel_costs.cpp), f32 output bytes counting in memory_s. A batch folds into one GEMM: into M when b is
+//   shared (batch stride 0), into N when a is shared, and into M otherwise (the same tiles and
+//   work per tile; only the sharing of operands in the L2 differs). Transposed operands are
+//   the same GEMM: a tile's DMA moves the same bytes either way.
+// - attention, attention_backward: attention_cost.h (matrix and softmax vector work).
+// - conv2d: im2col GEMMs, forward (N.OH.OW) x O x (C.KH.KW); backward dx
+//   (N.OH.OW) x (C.KH.KW) x O and dweight O x (C.KH.KW) x (N.OH.OW).
+// - every other kernel is memory- or vector-bound:
+//     max(bytes / HBM bandwidth, elements x operations per element / fp32 vector peak)
+//   with bytes = each operand's bytes once (twice when read and written; broadcast
+//   dimensions once; only the gathered or scattered rows of an embedding table) and elements
+//   those of the largest operand; the operations per element are listed in kernel_costs.cpp.
+// Matmul, attention and conv2d bodies are at least their operands' bytes / HBM bandwidth.
+// A kernel is compute-bound when its engine time (FLOPs at the chip's matrix or vector peak;
+// for attention the modelled matrix + vector time) is at least its bytes at HBM bandwidth,
+// memory-bound otherwise.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "arch/chip_figures.h"
+#include "backends/record/kernel_call.h"
+#include "compiler/chip_timer.h"
+
+namespace tessera::compiler {
+
+struct KernelCost {
+  double seconds = 0;    // body + launch
+  double body_s = 0;     // the kernel's own time
+  double launch_s = 0;   // the chip's fixed cost per kernel
+  double compute_s = 0;  // engine time: FLOPs at peak, or attention's modelled time
+  double memory_s = 0;   // bytes at HBM bandwidth
+  bool compute_bound = false;
+  double flops = 0;
+  int64_t bytes = 0;
+  bool f32_gemm_as_bf16 = false;
+};
+
+class KernelCostModel {
+ public:
+  explicit KernelCostModel(const arch::ChipSpec& chip);
+  const arch::ChipSpec& chip() const { return timer_.chip(); }
+  KernelCost cost(const KernelCall& call);
+
+ private:
+  KernelCost gemm_cost(const KernelCall& call);
+  KernelCost attention_cost(const KernelCall& call, bool backward);
+  KernelCost conv_cost(const KernelCall& call, bool backward);
+  KernelCost memory_bound_cost(const KernelCall& call) const;
+  KernelCost finish(KernelCost cost) const;  // adds the launch, classifies the bound
+
+  ChipTimer timer_;
+  arch::ChipFigures figures_;
+};
+
+// "matmul 8192x2304x768 bf16", "attention 96x1024x64 bf16", "layer_norm (8192, 768) f32":
+// the kernel's name with the shape that decides its cost, for reports.
+std::string kernel_label(const KernelCall& call);
+
+}  // namespace tessera::compiler
