@@ -87,8 +87,8 @@ void check_fits(const RecordedStep& step, const arch::ChipSpec& chip, const std:
                 int64_t seq) {
   if (step.peak_bytes <= chip.hbm_bytes) return;
   std::string size = step.tokens ? fmt::format("batch {} x {} tokens", batch, seq) : fmt::format("batch {}", batch);
-  fail("compare: {} at {} needs {:.1f} GB of device memory (parameters {:.1f} + gradients {:.1f} + AdamW state "
-       "{:.1f} + peak activations {:.1f}), but chip {} has {:.1f} GB of HBM",
+  fail("compare: {} at {} needs {:.2f} GB of device memory (parameters {:.2f} + gradients {:.2f} + AdamW state "
+       "{:.2f} + peak activations {:.2f}), but chip {} has {:.2f} GB of HBM",
        model, size, step.peak_bytes / kGB, step.parameter_bytes / kGB, step.parameter_bytes / kGB,
        step.optimizer_bytes / kGB, step.activation_bytes() / kGB, chip.name, chip.hbm_bytes / kGB);
 }

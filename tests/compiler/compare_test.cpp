@@ -1,0 +1,132 @@
+// Comparing chips on a training step: the gpt-mini step's cost on t1 and the h20 (t1 is
+// faster; the parts add up to the total), and `tessera compare` as a program — its table, and
+// its errors for a missing --timing-only, an unknown chip, an unsupported precision and a
+// model that does not fit the chip's memory.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "arch/chip_loader.h"
+#include "compiler/step_cost.h"
+#include "record_step.h"
+
+namespace tessera::test {
+namespace {
+
+TEST(CompareChips, GptMiniStepIsFasterOnT1ThanOnTheH20) {
+  std::vector<KernelCall> log = record_gpt_step("gpt-mini", 4, 256);
+  std::map<std::string, compiler::StepCost> costs;
+  for (const char* name : {"t1", "h20"}) {
+    compiler::KernelCostModel model(arch::load_chip(name));
+    compiler::StepCost c = compiler::cost_step(log, model);
+    EXPECT_EQ(c.kernels, static_cast<int64_t>(log.size()));
+    EXPECT_NEAR(c.compute_bound_s + c.memory_bound_s + c.launch_s, c.seconds, 1e-12 * c.seconds);
+    EXPECT_NEAR(c.launch_s, static_cast<double>(log.size()) * model.chip().launch_overhead_s, 1e-12);
+    double grouped = 0;
+    for (const compiler::KernelGroup& g : c.groups) grouped += g.seconds;
+    EXPECT_NEAR(grouped, c.seconds, 1e-9 * c.seconds);
+    EXPECT_GE(c.groups.front().seconds, c.groups.back().seconds);
+    costs[name] = c;
+  }
+  EXPECT_LT(costs["t1"].seconds, costs["h20"].seconds);
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult run_tessera(const std::string& args) {
+  std::string command = std::string(TESSERA_BINARY_DIR) + "/tessera " + args + " 2>&1";
+  CommandResult r;
+  FILE* pipe = popen(command.c_str(), "r");
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void expect_error(const CommandResult& r, const std::string& expected) {
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.output, "tessera: error: " + expected + "\n");
+}
+
+// The step time in ms of `chip`'s row in the table.
+double step_ms(const std::string& output, const std::string& chip) {
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string name;
+    double ms = 0;
+    if (fields >> name >> ms && name == chip) return ms;
+  }
+  ADD_FAILURE() << "no row for " << chip << " in:\n" << output;
+  return 0;
+}
+
+TEST(CompareCommand, PrintsATableWhereT1BeatsTheH20) {
+  CommandResult r = run_tessera("compare --model gpt-mini --batch 4 --seq 256 --chips t1,h20 --timing-only");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("tokens/s"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("vs h20"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("top 5 kernels by time"), std::string::npos) << r.output;
+  double t1 = step_ms(r.output, "t1"), h20 = step_ms(r.output, "h20");
+  EXPECT_GT(t1, 0);
+  EXPECT_LT(t1, h20);
+}
+
+TEST(CompareCommand, ImageModelsReportImagesPerSecond) {
+  CommandResult r = run_tessera("compare --model cnn --batch 64 --chips t1 --timing-only");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("images/s"), std::string::npos) << r.output;
+  EXPECT_GT(step_ms(r.output, "t1"), 0);
+}
+
+TEST(CompareCommand, NumericsNeedTheChipBackend) {
+  expect_error(run_tessera("compare --model gpt-mini --chips t1"),
+               "compare: running the step's numerics on a chip needs the chip backend, which is not built yet; use "
+               "--timing-only for the timing model's estimate");
+}
+
+TEST(CompareCommand, UnknownChipListsThePresets) {
+  CommandResult r = run_tessera("compare --model gpt-mini --chips t1,t9 --timing-only");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output.rfind("tessera: error: unknown chip 't9'; presets: a100, ", 0), 0u) << r.output;
+}
+
+TEST(CompareCommand, OnlyBf16PrecisionIsSupported) {
+  expect_error(run_tessera("compare --model gpt-mini --chips t1 --timing-only --precision f32"),
+               "compare --precision 'f32' is not supported: the chips' matrix engines take 16-bit inputs; use bf16");
+}
+
+TEST(CompareCommand, ModelTooLargeForTheChipSaysWhatItNeeds) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(TESSERA_BINARY_DIR) / "test-tmp" / "compare-small-chip";
+  fs::create_directories(dir);
+  std::ifstream t1(fs::path(TESSERA_SOURCE_DIR) / "configs" / "chips" / "t1.yaml");
+  std::stringstream yaml;
+  yaml << t1.rdbuf();
+  std::string text = yaml.str();
+  text.replace(text.find("name: t1"), 8, "name: t1-small");
+  text.replace(text.find("capacity: 96GB"), 14, "capacity: 64MiB");
+  std::ofstream(dir / "t1-small.yaml") << text;
+  CommandResult r =
+      run_tessera("compare --model gpt-mini --batch 2 --seq 64 --timing-only --chips " + (dir / "t1-small.yaml").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output.rfind("tessera: error: compare: gpt-mini at batch 2 x 64 tokens needs 0.", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("GB of device memory (parameters 0.03 + gradients 0.03 + AdamW state 0.06 + peak activations "),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("but chip t1-small has 0.07 GB of HBM\n"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace tessera::test

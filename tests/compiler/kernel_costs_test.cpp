@@ -1,0 +1,189 @@
+// The kernel cost model: GEMMs through the timing model near the chips' peaks (t1 by design,
+// the h20 as measured on real H20s), memory-bound kernels at bytes / HBM bandwidth, vector-
+// bound ones at the vector peak, the launch overhead on every kernel, causal attention's
+// block pairs, and the GEMM cache.
+#include <gtest/gtest.h>
+
+#include "arch/chip_figures.h"
+#include "arch/chip_loader.h"
+#include "compiler/attention_cost.h"
+#include "base/error.h"
+#include "compiler/kernel_costs.h"
+
+namespace tessera::compiler {
+namespace {
+
+KernelOperand operand(Shape shape, DType dtype, Access access = Access::Read) {
+  Strides strides = contiguous_strides(shape);
+  return {true, dtype, std::move(shape), std::move(strides), access};
+}
+
+KernelCall gemm_call(int64_t m, int64_t n, int64_t k, int64_t batch = 1) {
+  KernelCall c;
+  c.kernel = Kernel::Matmul;
+  c.operands = {operand({batch, m, k}, DType::BF16), operand({k, n}, DType::BF16),
+                operand({batch, m, n}, DType::BF16, Access::Write)};
+  c.matmul.batch = batch;
+  c.matmul.m = m, c.matmul.n = n, c.matmul.k = k;
+  c.matmul.batch_stride_a = batch > 1 ? m * k : 0;
+  c.matmul.batch_stride_out = batch > 1 ? m * n : 0;
+  return c;
+}
+
+KernelCall add_call(int64_t n) {
+  KernelCall c;
+  c.kernel = Kernel::Binary;
+  c.op = static_cast<int>(BinaryOp::Add);
+  c.operands = {operand({n}, DType::F32), operand({n}, DType::F32), operand({n}, DType::F32, Access::Write)};
+  return c;
+}
+
+double peak(const arch::ChipSpec& chip) { return arch::chip_figures(chip).bf16_flops_per_s; }
+
+TEST(KernelCosts, BigGemmOnT1ApproachesItsPeak) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  KernelCost c = model.cost(gemm_call(4096, 4096, 4096));
+  EXPECT_DOUBLE_EQ(c.flops, 2.0 * 4096 * 4096 * 4096);
+  double fraction = c.flops / c.seconds / peak(t1);
+  EXPECT_GT(fraction, 0.85);
+  EXPECT_LE(fraction, 1.0);
+  EXPECT_TRUE(c.compute_bound);
+}
+
+TEST(KernelCosts, LargeH20GemmMatchesTheMeasuredShareOfPeak) {
+  // Real H20s reach 136.4-137.8 of 148 TFLOPS (92-93 %) on large bf16 GEMMs.
+  arch::ChipSpec h20 = arch::load_chip("h20");
+  KernelCostModel model(h20);
+  KernelCost c = model.cost(gemm_call(4096, 4096, 4096));
+  double fraction = c.flops / c.seconds / peak(h20);
+  EXPECT_GT(fraction, 0.90);
+  EXPECT_LT(fraction, 0.95);
+}
+
+TEST(KernelCosts, EveryKernelPaysTheLaunchOverhead) {
+  for (const char* name : {"t1", "h20"}) {
+    arch::ChipSpec chip = arch::load_chip(name);
+    KernelCostModel model(chip);
+    for (const KernelCall& call : {gemm_call(64, 64, 64), add_call(1024)}) {
+      KernelCost c = model.cost(call);
+      EXPECT_DOUBLE_EQ(c.launch_s, chip.launch_overhead_s) << name;
+      EXPECT_DOUBLE_EQ(c.seconds, c.body_s + c.launch_s) << name;
+    }
+  }
+}
+
+TEST(KernelCosts, MemoryBoundKernelsTakeTheirBytesOverHbmBandwidth) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  const int64_t n = 16 << 20;
+  KernelCost c = model.cost(add_call(n));
+  EXPECT_EQ(c.bytes, 3 * 4 * n);  // two f32 inputs and one output
+  EXPECT_FALSE(c.compute_bound);
+  EXPECT_NEAR(c.body_s, 3.0 * 4 * n / t1.hbm_bytes_per_s, 1e-12);
+  EXPECT_NEAR(model.cost(add_call(2 * n)).body_s, 2 * c.body_s, 1e-12);
+
+  std::vector<std::string> faster = {"hbm.bandwidth=6.4TB/s"};
+  KernelCostModel twice_the_bandwidth(arch::load_chip("t1", faster));
+  EXPECT_NEAR(twice_the_bandwidth.cost(add_call(n)).body_s, c.body_s / 2, 1e-12);
+}
+
+TEST(KernelCosts, ReadWrittenOperandsCountTwiceAndBroadcastsOnce) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  KernelCall adamw;
+  adamw.kernel = Kernel::AdamW;
+  adamw.operands = {operand({1000}, DType::F32, Access::ReadWrite), operand({1000}, DType::F32),
+                    operand({1000}, DType::F32, Access::ReadWrite), operand({1000}, DType::F32, Access::ReadWrite)};
+  EXPECT_EQ(model.cost(adamw).bytes, (2 + 1 + 2 + 2) * 4 * 1000);
+
+  KernelCall bias_add = add_call(8 * 768);
+  bias_add.operands[1] = {true, DType::F32, {8, 768}, {0, 1}, Access::Read};
+  EXPECT_EQ(model.cost(bias_add).bytes, (8 * 768 + 768 + 8 * 768) * 4);
+}
+
+TEST(KernelCosts, EmbeddingReadsOnlyTheRowsItGathers) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  KernelCall c;
+  c.kernel = Kernel::Embedding;
+  c.operands = {operand({4096}, DType::I64), operand({50257, 768}, DType::F32),
+                operand({4096, 768}, DType::F32, Access::Write)};
+  EXPECT_EQ(model.cost(c).bytes, 4096 * 8 + 2 * 4096 * 768 * 4);
+}
+
+TEST(KernelCosts, VectorBoundKernelsTakeTheirOperationsOverTheVectorPeak) {
+  // One vector lane per core: gelu's 8 operations per element outweigh its 8 bytes.
+  std::vector<std::string> narrow = {"vector.lanes=1"};
+  arch::ChipSpec chip = arch::load_chip("t1", narrow);
+  KernelCostModel model(chip);
+  const int64_t n = 1 << 20;
+  KernelCall gelu;
+  gelu.kernel = Kernel::Unary;
+  gelu.op = static_cast<int>(UnaryOp::Gelu);
+  gelu.operands = {operand({n}, DType::F32), operand({n}, DType::F32, Access::Write)};
+  KernelCost c = model.cost(gelu);
+  EXPECT_TRUE(c.compute_bound);
+  EXPECT_NEAR(c.body_s, 8.0 * n / arch::chip_figures(chip).fp32_vector_flops_per_s, 1e-12);
+}
+
+TEST(KernelCosts, BatchSharingBTimesAsOneGemmWithTheBatchInM) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  EXPECT_DOUBLE_EQ(model.cost(gemm_call(512, 768, 768, 8)).body_s, model.cost(gemm_call(8 * 512, 768, 768)).body_s);
+}
+
+TEST(KernelCosts, F32GemmsAreTimedAsBf16AndFlagged) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  KernelCall c = gemm_call(1024, 1024, 1024);
+  for (KernelOperand& o : c.operands) o.dtype = DType::F32;
+  KernelCost f32 = model.cost(c);
+  EXPECT_TRUE(f32.f32_gemm_as_bf16);
+  EXPECT_EQ(f32.bytes, 3 * 1024 * 1024 * 4);
+  EXPECT_FALSE(model.cost(gemm_call(1024, 1024, 1024)).f32_gemm_as_bf16);
+}
+
+TEST(AttentionCost, CausalPairsAndFlopsBoundTheMatrixTime) {
+  for (const char* name : {"t1", "h20", "a100"}) {
+    ChipTimer timer(arch::load_chip(name));
+    AttentionShape shape{96, 1024, 64, DType::BF16};
+    AttentionTime forward = attention_time(timer, shape, false);
+    AttentionTime backward = attention_time(timer, shape, true);
+    for (const AttentionTime& t : {forward, backward}) {
+      double square = 96.0 * (1024.0 / t.tq) * (1024.0 / t.tk);
+      EXPECT_GE(t.pairs, square / 2) << name;  // at least the lower triangle of blocks
+      EXPECT_LT(t.pairs, square) << name;
+      EXPECT_GE(t.matrix_s * peak(timer.chip()), t.flops * (1 - 1e-9)) << name;  // never above the peak
+    }
+    double scores = static_cast<double>(forward.pairs) * static_cast<double>(forward.tq * forward.tk);
+    EXPECT_DOUBLE_EQ(forward.flops, scores * 4 * 64);
+    EXPECT_NEAR(forward.vector_s, scores * 8 / arch::chip_figures(timer.chip()).fp32_vector_flops_per_s, 1e-12);
+    EXPECT_GT(backward.matrix_s, 2 * forward.matrix_s) << name;  // five products against two
+  }
+}
+
+TEST(AttentionCost, ScratchpadTooSmallIsAnError) {
+  std::vector<std::string> tiny = {"scratchpad.size=40KiB"};
+  ChipTimer timer(arch::load_chip("t1", tiny));
+  try {
+    attention_time(timer, {8, 1024, 64, DType::BF16}, false);
+    FAIL() << "expected an error";
+  } catch (const tessera::Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "attention with head size 64: no block of 64x64 query and key rows fits the 40960 byte scratchpad "
+                 "of chip t1");
+  }
+}
+
+TEST(ChipTimer, EachGemmShapeIsSimulatedOnce) {
+  ChipTimer timer(arch::load_chip("h20"));
+  sim::GemmProblem a{{1024, 768, 768}, DType::BF16, DType::BF16}, b{{1024, 3072, 768}, DType::BF16, DType::BF16};
+  double first = timer.gemm_seconds(a);
+  EXPECT_EQ(timer.gemm_seconds(a), first);
+  timer.gemm_seconds(b);
+  EXPECT_EQ(timer.gemms_simulated(), 2);
+}
+
+}  // namespace
+}  // namespace tessera::compiler

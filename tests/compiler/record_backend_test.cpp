@@ -1,0 +1,93 @@
+// The recording backend: a GPT training step logs the kernels its architecture implies, with
+// their shapes, in strict mode (no CPU fallback); memory is reserved, not committed, reads
+// zero, and is counted alive and at its peak.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "nn/gpt.h"
+#include "record_step.h"
+
+namespace tessera::test {
+namespace {
+
+int64_t count(const std::vector<KernelCall>& log, Kernel kernel) {
+  return std::count_if(log.begin(), log.end(), [&](const KernelCall& c) { return c.kernel == kernel; });
+}
+
+TEST(RecordBackend, GptStepLogsTheKernelsOfItsArchitecture) {
+  const int64_t B = 2, T = 16;
+  GptConfig c = gpt_preset("gpt-mini");  // 4 layers, 4 heads, 128 channels
+  std::vector<KernelCall> log = record_gpt_step("gpt-mini", B, T);
+  int64_t L = c.n_layer;
+  // Forward: 4 linear layers per block and the tied head; backward: two products per product.
+  EXPECT_EQ(count(log, Kernel::Matmul), 3 * (4 * L + 1));
+  EXPECT_EQ(count(log, Kernel::Attention), L);
+  EXPECT_EQ(count(log, Kernel::AttentionBackward), L);
+  EXPECT_EQ(count(log, Kernel::LayerNorm), 2 * L + 1);
+  EXPECT_EQ(count(log, Kernel::LayerNormBackward), 2 * L + 1);
+  EXPECT_EQ(count(log, Kernel::Embedding), 2);
+  EXPECT_EQ(count(log, Kernel::EmbeddingBackward), 2);
+  EXPECT_EQ(count(log, Kernel::CrossEntropy), 1);
+  EXPECT_EQ(count(log, Kernel::CrossEntropyBackward), 1);
+  // One AdamW update per parameter tensor: wte, wpe, 12 per block, ln_f.
+  EXPECT_EQ(count(log, Kernel::AdamW), 2 + 12 * L + 2);
+
+  // The head's forward product: (B T, C) @ (V, C)^T, one GEMM with the batch folded into M.
+  auto head = std::find_if(log.begin(), log.end(), [&](const KernelCall& k) {
+    return k.kernel == Kernel::Matmul && k.matmul.n == c.vocab_size;
+  });
+  ASSERT_NE(head, log.end());
+  EXPECT_EQ(head->matmul.batch, 1);
+  EXPECT_EQ(head->matmul.m, B * T);
+  EXPECT_EQ(head->matmul.k, c.n_embd);
+  EXPECT_TRUE(head->matmul.transpose_b);
+  EXPECT_EQ(head->operands[0].dtype, DType::BF16);
+  EXPECT_EQ(head->operands[2].shape, (Shape{B, T, c.vocab_size}));
+  EXPECT_EQ(head->operands[2].access, Access::Write);
+
+  auto attention = std::find_if(log.begin(), log.end(), [](const KernelCall& k) { return k.kernel == Kernel::Attention; });
+  EXPECT_EQ(attention->operands[0].shape, (Shape{B, c.n_head, T, c.n_embd / c.n_head}));
+  EXPECT_EQ(attention->operands.size(), 5u);  // q, k, v, out, lse
+}
+
+TEST(RecordBackend, OperandsCountBroadcastDimensionsOnce) {
+  KernelOperand bias{true, DType::F32, {8, 1024, 768}, {0, 0, 1}, Access::Read};
+  EXPECT_EQ(bias.distinct_elements(), 768);
+  EXPECT_EQ(bias.distinct_bytes(), 768 * 4);
+  KernelOperand absent{false, DType::F32, {3}, {1}, Access::Read};
+  EXPECT_EQ(absent.distinct_bytes(), 0);
+}
+
+TEST(RecordBackend, MemoryIsReservedNotCommittedAndReadsZero) {
+  RecordBackend& device = record_backend();
+  int64_t before = device.live_bytes();
+  device.reset_peak();
+  const size_t huge = size_t{64} << 30;  // more than the host's memory
+  {
+    std::shared_ptr<void> block = device.allocate(huge);
+    EXPECT_EQ(device.live_bytes(), before + static_cast<int64_t>(huge));
+    std::vector<int64_t> host(4, 7);
+    device.copy_from_host(block.get(), host.data(), 4 * sizeof(int64_t));
+    device.copy_to_host(host.data(), block.get(), 4 * sizeof(int64_t));
+    EXPECT_EQ(host, std::vector<int64_t>(4, 0));
+  }
+  EXPECT_EQ(device.live_bytes(), before);
+  EXPECT_EQ(device.peak_live_bytes(), before + static_cast<int64_t>(huge));
+  device.reset_peak();
+  EXPECT_EQ(device.peak_live_bytes(), before);
+}
+
+TEST(RecordBackend, SupportsEveryKernelAndComputesNothing) {
+  RecordBackend& device = record_backend();
+  for (int k = 0; k < static_cast<int>(Kernel::Count); ++k) {
+    EXPECT_TRUE(device.supports(static_cast<Kernel>(k), DType::BF16)) << kernel_name(static_cast<Kernel>(k));
+  }
+  EXPECT_FALSE(device.computes_values());
+  std::vector<std::string> computing = computing_backend_names();
+  EXPECT_EQ(std::count(computing.begin(), computing.end(), "record"), 0);
+  EXPECT_EQ(std::count(computing.begin(), computing.end(), "cpu-ref"), 1);
+}
+
+}  // namespace
+}  // namespace tessera::test
