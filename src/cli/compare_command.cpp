@@ -3,7 +3,8 @@
 // (backends/record), which logs its kernels and its peak device memory without computing;
 // each chip's time is the sum of its kernels' times from the cost model (compiler/step_cost.h),
 // printed beside throughput, MFU, the split into compute-bound, memory-bound and launch time,
-// the longest kernels, and the speed-up against the h20 when it is in the list.
+// the longest kernels, and the speed-up against the h20 when it is in the list. `--gemm MxNxK`
+// times one bf16 GEMM on the chips instead.
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
@@ -146,9 +147,34 @@ void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std
   }
 }
 
+// `--gemm MxNxK`: one bf16 GEMM kernel per chip (launch included) and its share of the peak.
+void print_gemm(const std::string& text, std::vector<ChipResult>& results) {
+  long long m = 0, n = 0, k = 0;
+  char end = 0;
+  if (std::sscanf(text.c_str(), "%lldx%lldx%lld%c", &m, &n, &k, &end) != 3 || m < 1 || n < 1 || k < 1)
+    fail("--gemm '{}': expected MxNxK with positive sizes, e.g. 4096x4096x4096", text);
+  KernelCall call;
+  call.kernel = Kernel::Matmul;
+  auto operand = [](Shape shape, Access access) {
+    Strides strides = contiguous_strides(shape);
+    return KernelOperand{true, DType::BF16, shape, strides, access};
+  };
+  call.operands = {operand({m, k}, Access::Read), operand({k, n}, Access::Read), operand({m, n}, Access::Write)};
+  call.matmul.m = m, call.matmul.n = n, call.matmul.k = k;
+  std::printf("bf16 GEMM %lldx%lldx%lld (M x N x K), launch overhead included\n", m, n, k);
+  std::printf("%-12s %12s %10s %10s\n", "chip", "time us", "TFLOPS", "of peak");
+  for (ChipResult& r : results) {
+    compiler::KernelCostModel model(r.chip);
+    compiler::KernelCost c = model.cost(call);
+    double flops_per_s = c.flops / c.seconds;
+    std::printf("%-12s %12.1f %10.1f %9.1f%%\n", r.chip.name.c_str(), c.seconds * 1e6, flops_per_s / 1e12,
+                100 * flops_per_s / arch::chip_figures(r.chip).bf16_flops_per_s);
+  }
+}
+
 const CommandRegistrar kCompare("compare", "estimate a model's training step on several chips", [](CLI::App& app) {
   struct Options {
-    std::string model = "gpt2-124m", chips = "t1,h20,h100,a100", precision = "bf16";
+    std::string model = "gpt2-124m", chips = "t1,h20,h100,a100", precision = "bf16", gemm;
     int64_t batch = 8, seq = 1024;
     bool timing_only = false;
   };
@@ -158,6 +184,7 @@ const CommandRegistrar kCompare("compare", "estimate a model's training step on 
   app.add_option("--seq", o->seq, "sequence length (GPT)")->capture_default_str();
   app.add_option("--chips", o->chips, "comma-separated chip presets or YAML files")->capture_default_str();
   app.add_option("--precision", o->precision, "bf16 (autocast: bf16 matrix products, f32 weights)")->capture_default_str();
+  app.add_option("--gemm", o->gemm, "time one bf16 GEMM MxNxK on the chips instead of a training step");
   app.add_flag("--timing-only", o->timing_only, "estimate times from the timing model without computing values");
   return [o] {
     if (!o->timing_only) {
@@ -171,6 +198,7 @@ const CommandRegistrar kCompare("compare", "estimate a model's training step on 
     if (o->batch < 1 || o->seq < 1) fail("compare: --batch and --seq must be at least 1");
     std::vector<ChipResult> results;
     for (const std::string& name : split_names(o->chips)) results.push_back({arch::load_chip(name), {}});
+    if (!o->gemm.empty()) return print_gemm(o->gemm, results);
     RecordedStep step = record_step(o->model, o->batch, o->seq);
     for (const ChipResult& r : results) check_fits(step, r.chip, o->model, o->batch, o->seq);
     for (ChipResult& r : results) {

@@ -1,6 +1,6 @@
 // Comparing chips on a training step: the gpt-mini step's cost on t1 and the h20 (t1 is
-// faster; the parts add up to the total), and `tessera compare` as a program — its table, and
-// its errors for a missing --timing-only, an unknown chip, an unsupported precision and a
+// faster; the parts add up to the total), and `tessera compare` as a program — its table, one
+// GEMM per chip (--gemm), and its errors for a missing --timing-only, an unknown chip, an unsupported precision and a
 // model that does not fit the chip's memory.
 #include <gtest/gtest.h>
 
@@ -126,6 +126,18 @@ TEST(CompareCommand, ModelTooLargeForTheChipSaysWhatItNeeds) {
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("but chip t1-small has 0.07 GB of HBM\n"), std::string::npos) << r.output;
+}
+
+TEST(CompareCommand, GemmOptionTimesOneGemmPerChip) {
+  CommandResult r = run_tessera("compare --gemm 4096x4096x4096 --chips t1,h20 --timing-only");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  double t1_us = step_ms(r.output, "t1"), h20_us = step_ms(r.output, "h20");
+  // 2 x 4096^3 FLOPs at each chip's bf16 peak (419.4 and 147.7 TFLOPS) is a lower bound.
+  EXPECT_GT(t1_us, 2 * 4096.0 * 4096 * 4096 / 419.4e12 * 1e6);
+  EXPECT_GT(h20_us, 2 * 4096.0 * 4096 * 4096 / 147.8e12 * 1e6);
+  EXPECT_LT(t1_us, h20_us);
+  expect_error(run_tessera("compare --gemm 4096x4096 --chips t1 --timing-only"),
+               "--gemm '4096x4096': expected MxNxK with positive sizes, e.g. 4096x4096x4096");
 }
 
 }  // namespace
