@@ -1,7 +1,7 @@
 // Kernel micro-benchmarks of the "cpu" backend on the shapes of one GPT-2 124M training step
 // (B=4, T=64: 256 token rows, C=768, 12 heads, vocab 50257) and of the Fashion-MNIST CNN.
 // GEMMs report GFLOP/s, memory-bound kernels bytes/s. The context line gives the machine's
-// fp32 peak: cores x (measured FMA throughput of one core), beside the nominal clock figure.
+// fp32 peak (backends/cpu/cpu_peak.h): cores x FMA lanes x 2 x the measured clock.
 #include <benchmark/benchmark.h>
 // GCC 12 misreports its own AVX-512 intrinsics as reading uninitialised values once inlined.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/cpu/cpu_peak.h"
 
 namespace tessera {
 namespace {
@@ -161,46 +162,12 @@ BENCHMARK(BM_Conv2d)->ArgNames({"C", "O", "HW"})->Args({1, 16, 28})->Args({16, 3
 
 // fp32 GFLOP/s of one core running independent 16-lane FMAs (at the clock it really runs at):
 // the best of several short trials, so that a trial the scheduler interrupts does not count.
-double measured_core_gflops() {
-  double best = 0.0;
-  for (int trial = 0; trial < 10; ++trial) {
-    __m512 acc[8];
-    for (int i = 0; i < 8; ++i) acc[i] = _mm512_set1_ps(0.001f * i);
-    __m512 x = _mm512_set1_ps(0.9999f), y = _mm512_set1_ps(1e-6f);
-    const int64_t steps = 4'000'000;
-    auto start = std::chrono::steady_clock::now();
-    for (int64_t s = 0; s < steps; ++s) {
-      for (auto& a : acc) a = _mm512_fmadd_ps(a, x, y);
-      __asm__ volatile("" : "+v"(acc[0]));
-    }
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    float sink = 0;
-    for (auto& a : acc) sink += _mm512_reduce_add_ps(a);
-    benchmark::DoNotOptimize(sink);
-    best = std::max(best, steps * 8 * 32.0 / seconds * 1e-9);
-  }
-  return best;
-}
-
-double nominal_mhz() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("cpu MHz", 0) == 0) return std::stod(line.substr(line.find(':') + 1));
-  return 0.0;
-}
-
 }  // namespace
 }  // namespace tessera
 
 int main(int argc, char** argv) {
-  int cores = omp_get_max_threads();
-  double core_gflops = tessera::measured_core_gflops();
-  double nominal = cores * 32.0 * tessera::nominal_mhz() * 1e-3;  // 32 fp32 FLOP/cycle (AVX-512 FMA)
-  benchmark::AddCustomContext("fp32_peak_gflops",
-                              std::to_string(static_cast<int>(cores * core_gflops)) + " (" +
-                                  std::to_string(cores) + " cores x measured FMA rate; " +
-                                  std::to_string(static_cast<int>(nominal)) + " at nominal clock)");
+  tessera::CpuPeak peak = tessera::detect_cpu_peak();
+  benchmark::AddCustomContext("fp32_peak_gflops", std::to_string(static_cast<int>(peak.gflops())) + " = " + peak.basis);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
