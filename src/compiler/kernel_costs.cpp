@@ -10,6 +10,8 @@ namespace tessera::compiler {
 
 namespace {
 
+constexpr int64_t kMinSplitK = 256;  // the shortest k range a split-K part is given
+
 // fp32 vector operations per element of a memory-bound kernel's largest operand, in the
 // units of the simulator's vector engine (sim/timing_vector.cpp): an add, multiply or compare
 // is 1; exp, log, sqrt and division 4; gelu 8. Row kernels count their passes over a row
@@ -76,6 +78,24 @@ const KernelOperand& largest_operand(const KernelCall& call) {
 
 }  // namespace
 
+double KernelCostModel::gemm_seconds(const sim::GemmProblem& problem) {
+  const arch::GemmShape& g = problem.shape;
+  auto key = std::make_tuple(g.m, g.n, g.k, problem.input);
+  auto cached = split_gemm_cache_.find(key);
+  if (cached != split_gemm_cache_.end()) return cached->second;
+  double best = timer_.gemm_seconds(problem);
+  sim::GemmTiling tiling = sim::choose_gemm_tiling(chip(), problem, false);
+  int64_t tiles = ((g.m + tiling.m - 1) / tiling.m) * ((g.n + tiling.n - 1) / tiling.n);
+  for (int64_t parts = 2; parts * tiles <= chip().cores && g.k / parts >= kMinSplitK; parts *= 2) {
+    sim::GemmProblem split = problem;
+    split.shape = {parts * g.m, g.n, (g.k + parts - 1) / parts};
+    double reduction = static_cast<double>((parts + 1) * g.m * g.n * 4) / figures_.hbm_bytes_per_s;
+    best = std::min(best, timer_.gemm_seconds(split) + reduction);
+  }
+  split_gemm_cache_.emplace(key, best);
+  return best;
+}
+
 KernelCostModel::KernelCostModel(const arch::ChipSpec& chip) : timer_(chip), figures_(arch::chip_figures(chip)) {}
 
 KernelCost KernelCostModel::cost(const KernelCall& call) {
@@ -107,7 +127,7 @@ KernelCost KernelCostModel::gemm_cost(const KernelCall& call) {
   c.flops = 2.0 * static_cast<double>(args.batch) * static_cast<double>(args.m) * static_cast<double>(args.n) *
             static_cast<double>(args.k);
   c.compute_s = c.flops / figures_.bf16_flops_per_s;
-  c.body_s = timer_.gemm_seconds(problem);
+  c.body_s = gemm_seconds(problem);
   return c;
 }
 
@@ -138,7 +158,7 @@ KernelCost KernelCostModel::conv_cost(const KernelCall& call, bool backward) {
     gemms = {{rows, out, patch}};
   }
   for (const arch::GemmShape& g : gemms) {
-    c.body_s += timer_.gemm_seconds({g, in, output});
+    c.body_s += gemm_seconds({g, in, output});
     c.flops += 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   }
   for (const KernelOperand& o : call.operands) c.bytes += static_cast<int64_t>(operand_bytes(o));

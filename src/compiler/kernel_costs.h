@@ -6,7 +6,11 @@
 //   gemm_output in kernel_costs.cpp), f32 output bytes counting in memory_s. A batch folds into one GEMM: into M when b is
 //   shared (batch stride 0), into N when a is shared, and into M otherwise (the same tiles and
 //   work per tile; only the sharing of operands in the L2 differs). Transposed operands are
-//   the same GEMM: a tile's DMA moves the same bytes either way.
+//   the same GEMM: a tile's DMA moves the same bytes either way. When the output has fewer
+//   tiles than the chip has cores, K may be split (as GPU libraries do): s = 2, 4, ... parts,
+//   while s x tiles <= cores and K / s >= 256, timed as one GEMM of s.M rows and K / s depth
+//   plus the f32 reduction of the s partial outputs ((s + 1) M N 4 bytes at HBM bandwidth);
+//   the fastest of these and the plain GEMM counts.
 // - attention, attention_backward: attention_cost.h (matrix and softmax vector work).
 // - conv2d: im2col GEMMs, forward (N.OH.OW) x O x (C.KH.KW); backward dx
 //   (N.OH.OW) x (C.KH.KW) x O and dweight O x (C.KH.KW) x (N.OH.OW).
@@ -21,7 +25,9 @@
 // memory-bound otherwise.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
+#include <tuple>
 
 #include "arch/chip_figures.h"
 #include "backends/record/kernel_call.h"
@@ -48,6 +54,7 @@ class KernelCostModel {
   KernelCost cost(const KernelCall& call);
 
  private:
+  double gemm_seconds(const sim::GemmProblem& problem);  // split-K considered
   KernelCost gemm_cost(const KernelCall& call);
   KernelCost attention_cost(const KernelCall& call, bool backward);
   KernelCost conv_cost(const KernelCall& call, bool backward);
@@ -56,6 +63,7 @@ class KernelCostModel {
 
   ChipTimer timer_;
   arch::ChipFigures figures_;
+  std::map<std::tuple<int64_t, int64_t, int64_t, DType>, double> split_gemm_cache_;  // by (M, N, K, input)
 };
 
 // "matmul 8192x2304x768 bf16", "attention 96x1024x64 bf16", "layer_norm (8192, 768) f32":

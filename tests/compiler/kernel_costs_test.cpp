@@ -1,7 +1,7 @@
 // The kernel cost model: GEMMs through the timing model near the chips' peaks (t1 by design,
 // the h20 as measured on real H20s), memory-bound kernels at bytes / HBM bandwidth, vector-
-// bound ones at the vector peak, the launch overhead on every kernel, causal attention's
-// block pairs, and the GEMM cache.
+// bound ones at the vector peak, the launch overhead on every kernel, split-K for GEMMs with
+// few output tiles, causal attention's block pairs, and the GEMM cache.
 #include <gtest/gtest.h>
 
 #include "arch/chip_figures.h"
@@ -131,6 +131,21 @@ TEST(KernelCosts, BatchSharingBTimesAsOneGemmWithTheBatchInM) {
   arch::ChipSpec t1 = arch::load_chip("t1");
   KernelCostModel model(t1);
   EXPECT_DOUBLE_EQ(model.cost(gemm_call(512, 768, 768, 8)).body_s, model.cost(gemm_call(8 * 512, 768, 768)).body_s);
+}
+
+TEST(KernelCosts, GemmsWithFewOutputTilesSplitK) {
+  // A weight gradient of a 3x3 convolution: a 16 x 9 output over a K of 200704 rows is one
+  // tile, which the plain program runs on one core; split along K it runs on all of them.
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  ChipTimer plain(t1);
+  KernelCost split = model.cost(gemm_call(16, 9, 200704));
+  double one_core = plain.gemm_seconds({{16, 9, 200704}, DType::BF16, DType::BF16});
+  EXPECT_LT(split.body_s, one_core / 8);
+  EXPECT_GE(split.body_s, split.memory_s);
+  // A GEMM with more tiles than cores is not split.
+  EXPECT_DOUBLE_EQ(model.cost(gemm_call(4096, 4096, 4096)).body_s,
+                   plain.gemm_seconds({{4096, 4096, 4096}, DType::BF16, DType::BF16}));
 }
 
 TEST(KernelCosts, F32GemmsAreTimedAsBf16AndFlagged) {
