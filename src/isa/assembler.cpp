@@ -69,7 +69,7 @@ struct Span {
 
 class Assembler {
  public:
-  Assembler(const std::string& source) : source_(source) {}
+  explicit Assembler(const std::string& source) : source_(source) {}
 
   Program run(std::string_view text) {
     size_t start = 0;

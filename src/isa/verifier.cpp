@@ -355,8 +355,8 @@ class CoreVerifier {
     for (const auto& [sem, pair] : counts) {
       const auto& [signals, waits] = pair;
       if (signals == waits || signals >= kCountCap || waits >= kCountCap) continue;
-      violation(first[sem], "semaphore {} is signalled {} times and waited on {} times on core {} (loop iterations counted); "
-                "they must be equal", sem, wide(signals), wide(waits), core_);
+      violation(first[sem], "semaphore {} is signalled {} times and waited on {} times (loop iterations counted); they "
+                "must be equal", sem, wide(signals), wide(waits));
     }
   }
 

@@ -171,7 +171,7 @@ TEST(Verifier, Semaphores) {
             (std::vector<std::string>{"v.s:1: core 0, instruction 0 `signal dma, 32`: semaphore 32 is outside 0..31",
                                       "v.s:2: core 0, instruction 1 `wait dma, 32`: semaphore 32 is outside 0..31"}));
   EXPECT_EQ(only_violation("loop 4\n signal dma, 3\nendloop\nwait vector, 3\nwait vector, 3\nwait vector, 3"),
-            "v.s:2: core 0, instruction 1 `signal dma, 3`: semaphore 3 is signalled 4 times and waited on 3 times on core 0 "
+            "v.s:2: core 0, instruction 1 `signal dma, 3`: semaphore 3 is signalled 4 times and waited on 3 times "
             "(loop iterations counted); they must be equal");
   EXPECT_EQ(violations("loop 4\n signal dma, 3\nendloop\nloop 2\n loop 2\n  wait vector, 3\n endloop\nendloop"),
             std::vector<std::string>{});
