@@ -1,0 +1,118 @@
+// The chip backend's runtime (see chip_backend.h): staging, launches, totals and registration
+// of one backend per chip preset.
+#include "backends/chip/chip_backend.h"
+
+#include <fmt/format.h>
+
+#include "arch/chip_loader.h"
+#include "base/error.h"
+#include "sim/stats.h"
+
+namespace tessera {
+
+ChipBackend::ChipBackend(const std::string& preset) : preset_(preset), simulator_(arch::load_chip(preset)) {}
+
+std::string ChipBackend::name() const { return "chip:" + preset_; }
+
+bool ChipBackend::supports(Kernel kernel, DType dtype) const {
+  switch (kernel) {
+    case Kernel::Matmul:
+      return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
+    case Kernel::Fill:
+    case Kernel::Binary:
+    case Kernel::Unary:
+    case Kernel::UnaryBackward:
+    case Kernel::Affine:
+    case Kernel::Reduce:
+      return dtype == DType::F32;
+    default:
+      return false;
+  }
+}
+
+int64_t ChipBackend::Staging::place(int64_t bytes) {
+  int64_t addr = next;
+  next += (bytes + 255) / 256 * 256;
+  return addr;
+}
+
+int64_t ChipBackend::stage(Staging& hbm, const void* host, int64_t bytes) {
+  int64_t addr = hbm.place(bytes);
+  if (addr + bytes > chip().hbm_bytes)
+    fail("device '{}': a launch needs more than the chip's {} bytes of HBM", name(), chip().hbm_bytes);
+  simulator_.memory().hbm().write(addr, host, bytes);
+  std::lock_guard lock(totals_mutex_);
+  totals_.staged_bytes += bytes;
+  return addr;
+}
+
+int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) {
+  std::vector<float> packed = load_all(v);
+  return stage(hbm, packed.data(), static_cast<int64_t>(packed.size() * sizeof(float)));
+}
+
+void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {
+  simulator_.memory().hbm().read(hbm_addr, host, bytes);
+  std::lock_guard lock(totals_mutex_);
+  totals_.staged_bytes += bytes;
+}
+
+void ChipBackend::fetch_f32(const View& dst, int64_t hbm_addr) {
+  if (dst.dtype == DType::F32 && dst.is_contiguous()) return fetch(dst.data, hbm_addr, dst.numel() * 4);
+  std::vector<float> values(static_cast<size_t>(dst.numel()));
+  fetch(values.data(), hbm_addr, dst.numel() * 4);
+  store_all(dst, values);
+}
+
+void ChipBackend::run(Kernel kernel, const isa::Program& program) {
+  if (program.cores.empty()) return;
+  sim::TimingModel timing(chip());
+  sim::Stats stats(chip());
+  sim::SimOptions options;
+  options.timing = &timing;
+  options.observers = {&stats};
+  sim::SimResult result = simulator_.run(program, options);
+  double seconds = result.seconds + chip().launch_overhead_s;
+  std::lock_guard lock(totals_mutex_);
+  totals_.launches += 1;
+  totals_.seconds += seconds;
+  totals_.flops += stats.flops();
+  totals_.hbm_bytes += stats.bytes(sim::Level::Hbm);
+  totals_.seconds_by_kernel[kernel_name(kernel)] += seconds;
+}
+
+ChipTotals ChipBackend::totals() const {
+  std::lock_guard lock(totals_mutex_);
+  return totals_;
+}
+
+void ChipBackend::reset_totals() {
+  std::lock_guard lock(totals_mutex_);
+  totals_ = {};
+}
+
+std::string ChipBackend::summary() const {
+  ChipTotals t = totals();
+  std::string s = fmt::format("{}: {} launches, {:.3f} ms simulated, {:.2f} TFLOP/s achieved, {:.1f} MB HBM traffic",
+                              name(), t.launches, t.seconds * 1e3, t.seconds > 0 ? t.flops / t.seconds / 1e12 : 0.0,
+                              static_cast<double>(t.hbm_bytes) / 1e6);
+  for (const auto& [kernel, seconds] : t.seconds_by_kernel)
+    s += fmt::format("\n  {:<16} {:9.3f} ms", kernel, seconds * 1e3);
+  return s;
+}
+
+ChipBackend* chip_backend(const std::string& device) {
+  if (device.rfind("chip:", 0) != 0) return nullptr;
+  return dynamic_cast<ChipBackend*>(&backend(device));
+}
+
+namespace {
+// One backend per preset; a chip is read when its backend is first used.
+const bool registered = [] {
+  for (const std::string& preset : arch::preset_names())
+    register_backend("chip:" + preset, [preset] { return std::make_unique<ChipBackend>(preset); });
+  return true;
+}();
+}  // namespace
+
+}  // namespace tessera

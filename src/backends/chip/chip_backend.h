@@ -1,0 +1,84 @@
+// chip:<preset>: a backend that runs kernels as tile programs on the simulated chip of a preset
+// in configs/chips ("chip:t1", "chip:h20", ...), in the shape of a GPU runtime kept simple.
+//
+// - Device memory is host memory the backend allocates (host_addressable), so that kernels the
+//   chip does not run fall back to the CPU (dispatch.h). A launch stages its operands into the
+//   simulator's HBM, runs the kernel's program with the timing model on, and copies the results
+//   back. Staging packs each operand row-major (applying its strides) and, for matmul, applies
+//   the transposes and rounds f32 inputs to bf16, as a host-to-device copy of a packed tensor.
+// - The simulated time and statistics of every launch add up (simulated_seconds, summary), so
+//   that a training run can report its simulated step time. Each launch also costs the chip's
+//   launch overhead.
+// - Kernels run on the chip (supports() says exactly these): matmul (f32 or bf16: bf16 inputs,
+//   f32 accumulation on the matrix engine), and in f32: fill, binary (any broadcast; a
+//   row-broadcast or scalar b is read once per tile, other broadcasts are staged expanded),
+//   unary, unary_backward (relu, gelu), affine and reduce (sum, max). Called directly, the
+//   other kernels run the reference loops on the host, as the CPU fallback would.
+#pragma once
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "arch/chip.h"
+#include "backends/cpu/reference_backend.h"
+#include "isa/isa.h"
+#include "sim/simulator.h"
+
+namespace tessera {
+
+// What the launches so far took on the simulated chip.
+struct ChipTotals {
+  int64_t launches = 0;
+  double seconds = 0;          // simulated, launch overheads included
+  double flops = 0;
+  int64_t hbm_bytes = 0;       // read + written by the programs
+  int64_t staged_bytes = 0;    // host <-> HBM copies around the launches
+  std::map<std::string, double> seconds_by_kernel;
+};
+
+class ChipBackend : public ReferenceBackend {
+ public:
+  explicit ChipBackend(const std::string& preset);
+  std::string name() const override;
+  bool supports(Kernel kernel, DType dtype) const override;
+
+  void fill(const View& dst, double value) override;
+  void binary(BinaryOp op, const View& a, const View& b, const View& out) override;
+  void unary(UnaryOp op, const View& x, const View& out) override;
+  void unary_backward(UnaryOp op, const View& x, const View& grad_out, const View& grad_in) override;
+  void affine(const View& x, const View& out, float scale, float shift) override;
+  void reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) override;
+  void matmul(const View& a, const View& b, const View& out, const MatmulArgs& args) override;
+
+  const arch::ChipSpec& chip() const { return simulator_.chip(); }
+  ChipTotals totals() const;
+  double simulated_seconds() const { return totals().seconds; }
+  void reset_totals();
+  // Launches, simulated time, achieved FLOP/s and HBM traffic, and the time per kernel.
+  std::string summary() const;
+
+ private:
+  // HBM of one launch: arrays placed one after another from address 0.
+  struct Staging {
+    int64_t next = 0;
+    int64_t place(int64_t bytes);
+  };
+  int64_t stage(Staging& hbm, const void* host, int64_t bytes);
+  int64_t stage_f32(Staging& hbm, const View& v);  // packed row-major, as f32
+  void fetch(void* host, int64_t hbm_addr, int64_t bytes);
+  // An f32 (rows, cols) result into `dst` (any strides: the copy-back scatters it).
+  void fetch_f32(const View& dst, int64_t hbm_addr);
+  // Runs a program with the timing model on and adds its time to the kernel's.
+  void run(Kernel kernel, const isa::Program& program);
+
+  std::string preset_;
+  sim::Simulator simulator_;
+  std::mutex launch_mutex_;  // one launch at a time: the simulator's memories are shared
+  mutable std::mutex totals_mutex_;
+  ChipTotals totals_;
+};
+
+// The chip backend behind a device name, or nullptr when the device is no chip.
+ChipBackend* chip_backend(const std::string& device);
+
+}  // namespace tessera

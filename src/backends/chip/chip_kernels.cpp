@@ -1,0 +1,273 @@
+// The chip backend's kernels (see chip_backend.h): each stages its operands into HBM, builds
+// its tile program (tile_program.h, or the simulator's tiled GEMM for matmul), runs it and
+// copies the results back.
+#include <cmath>
+
+#include "backends/chip/chip_backend.h"
+#include "backends/chip/tile_program.h"
+#include "base/error.h"
+#include "sim/tiled_gemm.h"
+
+namespace tessera {
+
+namespace {
+
+using Plan = chip::ElementwisePlan;
+using Layout = Plan::Layout;
+using OpKind = Plan::Op::Kind;
+
+// The (rows, cols) an elementwise kernel works on: cols is the last dimension.
+void rows_cols(const Shape& shape, int64_t& rows, int64_t& cols) {
+  cols = shape.empty() ? 1 : shape.back();
+  rows = cols == 0 ? 0 : numel(shape) / cols;
+}
+
+Plan::Op unary_op(int dst, int a, isa::UnaryFn fn) {
+  Plan::Op op;
+  op.kind = OpKind::Unary, op.dst = dst, op.a = a, op.unary = fn;
+  return op;
+}
+Plan::Op binary_op(int dst, int a, int b, isa::BinaryFn fn) {
+  Plan::Op op;
+  op.kind = OpKind::Binary, op.dst = dst, op.a = a, op.b = b, op.binary = fn;
+  return op;
+}
+
+isa::BinaryFn binary_fn(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add: return isa::BinaryFn::Add;
+    case BinaryOp::Sub: return isa::BinaryFn::Sub;
+    case BinaryOp::Mul: return isa::BinaryFn::Mul;
+    case BinaryOp::Div: return isa::BinaryFn::Div;
+  }
+  TS_ASSERT(false);
+  return isa::BinaryFn::Add;
+}
+
+isa::UnaryFn unary_fn(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Relu: return isa::UnaryFn::Relu;
+    case UnaryOp::Gelu: return isa::UnaryFn::Gelu;
+    case UnaryOp::Exp: return isa::UnaryFn::Exp;
+    case UnaryOp::Log: return isa::UnaryFn::Log;
+    case UnaryOp::Neg: return isa::UnaryFn::Neg;
+    case UnaryOp::Sqrt: return isa::UnaryFn::Sqrt;
+  }
+  TS_ASSERT(false);
+  return isa::UnaryFn::Copy;
+}
+
+bool all_zero(const Strides& strides) {
+  for (int64_t s : strides)
+    if (s != 0) return false;
+  return true;
+}
+
+// b broadcast along every dimension but the last, which it holds contiguously.
+bool is_row_broadcast(const View& b) {
+  if (b.shape.size() < 2 || b.strides.back() != 1) return false;
+  for (size_t d = 0; d + 1 < b.strides.size(); ++d)
+    if (b.strides[d] != 0 && b.shape[d] != 1) return false;
+  return true;
+}
+
+// gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2), t = tanh(k (x + c x^3)),
+// with tanh(u) = 2 / (1 + exp(-2u)) - 1. Slots: 0 x, 1 grad_out (becomes grad_in), temps.
+void gelu_backward_ops(Plan& p) {
+  const float c = 0.044715f, k = 0.7978845608f;
+  p.constants = {c, 1.0f, k, -2.0f, 2.0f, 3.0f * c, -0.5f, 0.5f};
+  int C = p.constant_slot(0), ONE = C + 1, K = C + 2, M2 = C + 3, TWO = C + 4, C3 = C + 5, MH = C + 6, H = C + 7;
+  p.temporaries = 3;
+  int x = 0, g = 1, t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2;
+  using F = isa::BinaryFn;
+  p.ops = {binary_op(t0, x, x, F::Mul),                                     // x^2
+           binary_op(t1, t0, C, F::Mul),   binary_op(t1, t1, ONE, F::Add),  // 1 + c x^2
+           binary_op(t1, t1, x, F::Mul),   binary_op(t1, t1, K, F::Mul),    // u
+           binary_op(t1, t1, M2, F::Mul),  unary_op(t1, t1, isa::UnaryFn::Exp),
+           binary_op(t1, t1, ONE, F::Add), unary_op(t1, t1, isa::UnaryFn::Recip),
+           binary_op(t1, t1, TWO, F::Mul), binary_op(t1, t1, ONE, F::Sub),  // t
+           binary_op(t0, t0, C3, F::Mul),  binary_op(t0, t0, ONE, F::Add),
+           binary_op(t0, t0, K, F::Mul),                                    // du/dx
+           binary_op(t2, t1, t1, F::Mul),  binary_op(t2, t2, ONE, F::Sub),
+           binary_op(t2, t2, MH, F::Mul),                                   // 0.5 (1 - t^2)
+           binary_op(t2, t2, x, F::Mul),   binary_op(t2, t2, t0, F::Mul),
+           binary_op(t1, t1, ONE, F::Add), binary_op(t1, t1, H, F::Mul),    // 0.5 (1 + t)
+           binary_op(t1, t1, t2, F::Add),  binary_op(g, g, t1, F::Mul)};
+}
+
+}  // namespace
+
+void ChipBackend::fill(const View& dst, double value) {
+  int64_t rows, cols;
+  rows_cols(dst.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols, p.temporaries = 1;
+  Plan::Op op;
+  op.kind = OpKind::Fill, op.value = static_cast<float>(value);
+  p.ops = {op};
+  int64_t out = hbm.place(dst.numel() * 4);
+  p.outputs = {{0, out, DType::F32}};
+  run(Kernel::Fill, chip::elementwise_program(chip(), p));
+  fetch_f32(dst, out);
+}
+
+void ChipBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
+  int64_t rows, cols;
+  rows_cols(out.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back({stage_f32(hbm, a), Layout::Full, 0});
+  if (all_zero(b.strides)) {
+    float value = load(b, 0);
+    p.inputs.push_back({stage(hbm, &value, 4), Layout::Scalar, 0});
+  } else if (is_row_broadcast(b)) {
+    View row{b.data, b.dtype, {cols}, {1}};
+    p.inputs.push_back({stage_f32(hbm, row), Layout::Row, 0});
+  } else {
+    p.inputs.push_back({stage_f32(hbm, b), Layout::Full, 0});
+  }
+  p.ops = {binary_op(0, 0, 1, binary_fn(op))};
+  int64_t result = hbm.place(out.numel() * 4);
+  p.outputs = {{0, result, DType::F32}};
+  run(Kernel::Binary, chip::elementwise_program(chip(), p));
+  fetch_f32(out, result);
+}
+
+void ChipBackend::unary(UnaryOp op, const View& x, const View& out) {
+  int64_t rows, cols;
+  rows_cols(out.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back({stage_f32(hbm, x), Layout::Full, 0});
+  p.ops = {unary_op(0, 0, unary_fn(op))};
+  int64_t result = hbm.place(out.numel() * 4);
+  p.outputs = {{0, result, DType::F32}};
+  run(Kernel::Unary, chip::elementwise_program(chip(), p));
+  fetch_f32(out, result);
+}
+
+void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out, const View& grad_in) {
+  if (op != UnaryOp::Relu && op != UnaryOp::Gelu)
+    fail("device '{}': unary_backward has no kernel for this op (only relu and gelu do)", name());
+  int64_t rows, cols;
+  rows_cols(grad_in.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back({stage_f32(hbm, x), Layout::Full, 0});
+  p.inputs.push_back({stage_f32(hbm, grad_out), Layout::Full, 0});
+  if (op == UnaryOp::Relu) {
+    // step(x) = min(relu(x) * 2^100 * 2^100, 1): 1 for every x > 0 down to the smallest
+    // subnormal (2^-149 * 2^200 >= 1), 0 for x <= 0.
+    p.constants = {std::ldexp(1.0f, 100), 1.0f};
+    int big = p.constant_slot(0), one = p.constant_slot(1);
+    p.ops = {unary_op(0, 0, isa::UnaryFn::Relu), binary_op(0, 0, big, isa::BinaryFn::Mul),
+             binary_op(0, 0, big, isa::BinaryFn::Mul), binary_op(0, 0, one, isa::BinaryFn::Min),
+             binary_op(1, 1, 0, isa::BinaryFn::Mul)};
+  } else {
+    gelu_backward_ops(p);
+  }
+  int64_t result = hbm.place(grad_in.numel() * 4);
+  p.outputs = {{1, result, DType::F32}};
+  run(Kernel::UnaryBackward, chip::elementwise_program(chip(), p));
+  fetch_f32(grad_in, result);
+}
+
+void ChipBackend::affine(const View& x, const View& out, float scale, float shift) {
+  int64_t rows, cols;
+  rows_cols(out.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back({stage_f32(hbm, x), Layout::Full, 0});
+  p.constants = {scale, shift};
+  p.ops = {binary_op(0, 0, p.constant_slot(0), isa::BinaryFn::Mul),
+           binary_op(0, 0, p.constant_slot(1), isa::BinaryFn::Add)};
+  int64_t result = hbm.place(out.numel() * 4);
+  p.outputs = {{0, result, DType::F32}};
+  run(Kernel::Affine, chip::elementwise_program(chip(), p));
+  fetch_f32(out, result);
+}
+
+void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) {
+  if (outer * inner == 0) return;
+  if (n == 0) return fill(out, op == ReduceOp::Sum ? 0.0 : -INFINITY);
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  int64_t source = stage_f32(hbm, x);  // (outer, n, inner)
+  int64_t result = hbm.place(outer * inner * 4);
+  isa::ReduceFn fn = op == ReduceOp::Sum ? isa::ReduceFn::Sum : isa::ReduceFn::Max;
+  run(Kernel::Reduce, chip::reduce_program(chip(), fn, source, result, outer, n, inner));
+  fetch_f32(out, result);
+}
+
+void ChipBackend::matmul(const View& a, const View& b, const View& out, const MatmulArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  // Tiles of at most 64 x 64 x 64; the matrices are padded with zeros to whole tiles.
+  auto tile = [](int64_t d) { return std::min<int64_t>(std::max<int64_t>(d, 1), 64); };
+  auto padded = [](int64_t d, int64_t t) { return (std::max<int64_t>(d, 1) + t - 1) / t * t; };
+  sim::TiledGemm gemm;
+  gemm.tile_m = tile(g.m), gemm.tile_n = tile(g.n), gemm.tile_k = tile(g.k);
+  gemm.m = padded(g.m, gemm.tile_m), gemm.n = padded(g.n, gemm.tile_n), gemm.k = padded(g.k, gemm.tile_k);
+  gemm.dtype = DType::BF16;
+  size_t a_es = dtype_size(a.dtype), b_es = dtype_size(b.dtype), out_es = dtype_size(out.dtype);
+  for (int64_t batch = 0; batch < g.batch; ++batch) {
+    // Operands packed as (m, k) and (k, n) bf16, transposes applied.
+    std::vector<float> a_packed(static_cast<size_t>(gemm.m * gemm.k)), b_packed(static_cast<size_t>(gemm.k * gemm.n));
+    View a_b{static_cast<char*>(a.data) + batch * g.batch_stride_a * a_es, a.dtype, {}, {}};
+    View b_b{static_cast<char*>(b.data) + batch * g.batch_stride_b * b_es, b.dtype, {}, {}};
+    for (int64_t i = 0; i < g.m; ++i)
+      for (int64_t p = 0; p < g.k; ++p)
+        a_packed[i * gemm.k + p] = load(a_b, g.transpose_a ? p * g.m + i : i * g.k + p);
+    for (int64_t p = 0; p < g.k; ++p)
+      for (int64_t j = 0; j < g.n; ++j)
+        b_packed[p * gemm.n + j] = load(b_b, g.transpose_b ? j * g.k + p : p * g.n + j);
+    std::vector<uint16_t> a_bf16(a_packed.size()), b_bf16(b_packed.size());
+    convert_elements(a_packed.data(), DType::F32, a_bf16.data(), DType::BF16, a_packed.size());
+    convert_elements(b_packed.data(), DType::F32, b_bf16.data(), DType::BF16, b_packed.size());
+    Staging hbm;
+    gemm.a_addr = stage(hbm, a_bf16.data(), static_cast<int64_t>(a_bf16.size() * 2));
+    gemm.b_addr = stage(hbm, b_bf16.data(), static_cast<int64_t>(b_bf16.size() * 2));
+    gemm.c_addr = hbm.place(gemm.m * gemm.n * 4);
+    run(Kernel::Matmul, sim::tiled_gemm_program(chip(), gemm));
+
+    // Epilogue on the vector engine: drop the padding, add the old output when accumulating,
+    // round to the output dtype.
+    char* out_b = static_cast<char*>(out.data) + batch * g.batch_stride_out * out_es;
+    Plan p;
+    p.rows = g.m, p.cols = g.n;
+    p.inputs.push_back({gemm.c_addr, Layout::Full, gemm.n});
+    if (g.accumulate) {
+      p.inputs.push_back({stage_f32(hbm, View{out_b, out.dtype, {g.m, g.n}, {g.n, 1}}), Layout::Full, 0});
+      p.ops.push_back(binary_op(0, 0, 1, isa::BinaryFn::Add));
+    }
+    int result_slot = 0;
+    if (out.dtype != DType::F32) {
+      p.temporaries = 1;
+      result_slot = p.temporary_slot(0);
+      Plan::Op convert;
+      convert.kind = OpKind::Convert, convert.dst = result_slot, convert.a = 0, convert.to = out.dtype;
+      p.ops.push_back(convert);
+    }
+    int64_t result = hbm.place(g.m * g.n * static_cast<int64_t>(out_es));
+    p.outputs = {{result_slot, result, out.dtype}};
+    run(Kernel::Matmul, chip::elementwise_program(chip(), p));
+    fetch(out_b, result, g.m * g.n * static_cast<int64_t>(out_es));
+  }
+}
+
+}  // namespace tessera

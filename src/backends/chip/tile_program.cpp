@@ -1,0 +1,225 @@
+// The elementwise and reduction tile programs (see tile_program.h). Programs are straight-line
+// per core with absolute addresses; semaphores order the DMA and Vector queues of a core.
+#include "backends/chip/tile_program.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "base/error.h"
+
+namespace tessera::chip {
+
+namespace {
+
+using isa::Engine;
+using isa::Instruction;
+using isa::Opcode;
+using isa::Operand;
+using isa::OperandKind;
+
+constexpr int64_t kAlign = 64;  // bytes; every tile starts on this boundary
+
+int64_t align(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+Operand imm(int64_t v) { return {OperandKind::Imm, v, {}}; }
+Operand kind(OperandKind k, int64_t v) { return {k, v, {}}; }
+Operand dtype(DType d) { return kind(OperandKind::DType, static_cast<int64_t>(d)); }
+Operand at(isa::Space space, int64_t offset) {
+  Operand o{OperandKind::Addr, 0, {}};
+  o.addr.space = space;
+  o.addr.offset = offset;
+  return o;
+}
+Operand spm(int64_t offset) { return at(isa::Space::Spm, offset); }
+Operand hbm(int64_t offset) { return at(isa::Space::Hbm, offset); }
+
+Instruction sync(Opcode op, Engine e, int sem) {
+  return {op, {kind(OperandKind::EngineName, static_cast<int64_t>(e)), imm(sem)}, 0};
+}
+Instruction dma(Operand dst, Operand src, int64_t rows, int64_t row_bytes, int64_t dst_stride, int64_t src_stride) {
+  return {Opcode::DmaCopy, {dst, src, imm(rows), imm(row_bytes), imm(dst_stride), imm(src_stride)}, 0};
+}
+
+enum ElementwiseSemaphore { kLoaded = 0, kComputed = 1 };
+enum ReduceSemaphore { kTileLoaded = 0, kTileFree = 1, kJobDone = 2 };
+
+}  // namespace
+
+isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& p) {
+  using Layout = ElementwisePlan::Layout;
+  int64_t full_slots = p.temporaries, row_slots = 0;
+  for (const auto& in : p.inputs) (in.layout == Layout::Full ? full_slots : row_slots) += in.layout != Layout::Scalar;
+  int64_t scalar_inputs = 0;
+  for (const auto& in : p.inputs) scalar_inputs += in.layout == Layout::Scalar;
+  int64_t small_bytes = kAlign * (static_cast<int64_t>(p.constants.size()) + 2 * scalar_inputs);
+  int64_t tile_cols = std::min<int64_t>(p.cols, 1024);
+  int64_t per_set = (chip.scratchpad_bytes - small_bytes) / 2 - row_slots * align(tile_cols * 4) - full_slots * kAlign;
+  int64_t tile_rows = full_slots == 0 ? p.rows : per_set / (full_slots * tile_cols * 4);
+  tile_rows = std::min(tile_rows, ceil_div(p.rows, chip.cores));
+  if (tile_rows < 1)
+    fail("chip {}: an elementwise tile of {} columns with {} slots does not fit its {} bytes of scratchpad", chip.name,
+         tile_cols, p.slot_count(), chip.scratchpad_bytes);
+
+  // Scratchpad layout: constants, then two buffer sets of every other slot.
+  std::vector<int64_t> constant_addr(p.constants.size());
+  int64_t next = 0;
+  for (auto& a : constant_addr) a = next, next += kAlign;
+  std::vector<std::array<int64_t, 2>> slot_addr(static_cast<size_t>(p.slot_count()));
+  for (int set = 0; set < 2; ++set)
+    for (int s = 0; s < p.slot_count(); ++s) {
+      bool is_constant = s >= p.constant_slot(0) && s < p.temporary_slot(0);
+      if (is_constant) {
+        slot_addr[s][set] = constant_addr[s - p.constant_slot(0)];
+        continue;
+      }
+      Layout layout = s < static_cast<int>(p.inputs.size()) ? p.inputs[s].layout : Layout::Full;
+      int64_t bytes = layout == Layout::Full ? tile_rows * tile_cols * 4 : layout == Layout::Row ? tile_cols * 4 : 4;
+      slot_addr[s][set] = next;
+      next += align(bytes);
+    }
+  TS_ASSERT(next <= chip.scratchpad_bytes);
+
+  int64_t row_blocks = ceil_div(p.rows, tile_rows), col_blocks = ceil_div(p.cols, tile_cols);
+  int64_t tiles = row_blocks * col_blocks;
+  int64_t cores = std::min(chip.cores, tiles);
+  isa::Program program;
+  program.cores.resize(static_cast<size_t>(cores));
+  for (int64_t core = 0; core < cores; ++core) {
+    std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
+    for (size_t c = 0; c < p.constants.size(); ++c)
+      s.push_back({Opcode::VFill,
+                   {spm(constant_addr[c]), kind(OperandKind::FImm, std::bit_cast<uint32_t>(p.constants[c])), imm(1),
+                    imm(1), dtype(DType::F32)},
+                   0});
+    std::vector<int64_t> mine;
+    for (int64_t t = core; t < tiles; t += cores) mine.push_back(t);
+    auto extent = [&](int64_t t, int64_t& r0, int64_t& c0, int64_t& nr, int64_t& nc) {
+      r0 = t / col_blocks * tile_rows, c0 = t % col_blocks * tile_cols;
+      nr = std::min(tile_rows, p.rows - r0), nc = std::min(tile_cols, p.cols - c0);
+    };
+    auto load = [&](size_t i) {
+      int64_t r0, c0, nr, nc;
+      extent(mine[i], r0, c0, nr, nc);
+      int set = static_cast<int>(i % 2);
+      for (size_t k = 0; k < p.inputs.size(); ++k) {
+        const auto& in = p.inputs[k];
+        int64_t dst = slot_addr[k][set];
+        if (in.layout == Layout::Full) {
+          int64_t stride = in.row_stride ? in.row_stride : p.cols;
+          s.push_back(dma(spm(dst), hbm(in.hbm_addr + (r0 * stride + c0) * 4), nr, nc * 4, nc * 4, stride * 4));
+        } else if (in.layout == Layout::Row) {
+          s.push_back(dma(spm(dst), hbm(in.hbm_addr + c0 * 4), 1, nc * 4, nc * 4, nc * 4));
+        } else {
+          s.push_back(dma(spm(dst), hbm(in.hbm_addr), 1, 4, 4, 4));
+        }
+      }
+      s.push_back(sync(Opcode::Signal, Engine::Dma, kLoaded));
+    };
+    if (!mine.empty()) load(0);
+    for (size_t i = 0; i < mine.size(); ++i) {
+      if (i + 1 < mine.size()) load(i + 1);
+      int64_t r0, c0, nr, nc;
+      extent(mine[i], r0, c0, nr, nc);
+      int set = static_cast<int>(i % 2);
+      auto slot = [&](int k) { return spm(slot_addr[k][set]); };
+      auto bcast = [&](int k) {
+        bool constant = k >= p.constant_slot(0) && k < p.temporary_slot(0);
+        Layout layout = k < static_cast<int>(p.inputs.size()) ? p.inputs[k].layout : Layout::Full;
+        isa::Broadcast b = constant || layout == Layout::Scalar ? isa::Broadcast::Scalar
+                           : layout == Layout::Row              ? isa::Broadcast::Row
+                                                                : isa::Broadcast::None;
+        return kind(OperandKind::Broadcast, static_cast<int64_t>(b));
+      };
+      s.push_back(sync(Opcode::Wait, Engine::Vector, kLoaded));
+      for (const auto& op : p.ops) {
+        switch (op.kind) {
+          case ElementwisePlan::Op::Kind::Unary:
+            s.push_back({Opcode::VUnary,
+                         {kind(OperandKind::UnaryFn, static_cast<int64_t>(op.unary)), slot(op.dst), slot(op.a), imm(nr),
+                          imm(nc), dtype(DType::F32)},
+                         0});
+            break;
+          case ElementwisePlan::Op::Kind::Binary:
+            s.push_back({Opcode::VBinary,
+                         {kind(OperandKind::BinaryFn, static_cast<int64_t>(op.binary)), slot(op.dst), slot(op.a),
+                          slot(op.b), imm(nr), imm(nc), dtype(DType::F32), bcast(op.b)},
+                         0});
+            break;
+          case ElementwisePlan::Op::Kind::Convert:
+            s.push_back({Opcode::VConvert,
+                         {slot(op.dst), dtype(op.to), slot(op.a), dtype(DType::F32), imm(nr), imm(nc),
+                          kind(OperandKind::Rounding, static_cast<int64_t>(isa::Rounding::Rne)),
+                          kind(OperandKind::Reg, 0)},
+                         0});
+            break;
+          case ElementwisePlan::Op::Kind::Fill:
+            s.push_back({Opcode::VFill,
+                         {slot(op.dst), kind(OperandKind::FImm, std::bit_cast<uint32_t>(op.value)), imm(nr), imm(nc),
+                          dtype(DType::F32)},
+                         0});
+            break;
+        }
+      }
+      s.push_back(sync(Opcode::Signal, Engine::Vector, kComputed));
+      s.push_back(sync(Opcode::Wait, Engine::Dma, kComputed));
+      for (const auto& out : p.outputs) {
+        int64_t es = static_cast<int64_t>(dtype_size(out.dtype));
+        s.push_back(dma(hbm(out.hbm_addr + (r0 * p.cols + c0) * es), slot(out.slot), nr, nc * es, p.cols * es, nc * es));
+      }
+    }
+  }
+  return program;
+}
+
+isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
+                            int64_t outer, int64_t n, int64_t inner) {
+  int64_t tile_cols = std::min<int64_t>(inner, 256);
+  int64_t tile_n = (chip.scratchpad_bytes - 2 * align(tile_cols * 4) - 2 * kAlign) / (2 * tile_cols * 4);
+  tile_n = std::min<int64_t>({tile_n, n, 1024});
+  if (tile_n < 1)
+    fail("chip {}: a reduction tile of {} columns does not fit its {} bytes of scratchpad", chip.name, tile_cols,
+         chip.scratchpad_bytes);
+  const int64_t tile = 0, transposed = align(tile_n * tile_cols * 4), partial = 2 * transposed,
+                acc = partial + align(tile_cols * 4);
+  int64_t col_blocks = ceil_div(inner, tile_cols), jobs = outer * col_blocks;
+  int64_t cores = std::min(chip.cores, jobs);
+  isa::Program program;
+  program.cores.resize(static_cast<size_t>(cores));
+  Operand f32 = dtype(DType::F32);
+  for (int64_t core = 0; core < cores; ++core) {
+    std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
+    bool first_load = true;
+    for (int64_t job = core; job < jobs; job += cores) {
+      int64_t o = job / col_blocks, c0 = job % col_blocks * tile_cols, nc = std::min(tile_cols, inner - c0);
+      for (int64_t n0 = 0; n0 < n; n0 += tile_n) {
+        int64_t nn = std::min(tile_n, n - n0);
+        if (!first_load) s.push_back(sync(Opcode::Wait, Engine::Dma, kTileFree));
+        first_load = false;
+        s.push_back(dma(spm(tile), hbm(x_addr + ((o * n + n0) * inner + c0) * 4), nn, nc * 4, nc * 4, inner * 4));
+        s.push_back(sync(Opcode::Signal, Engine::Dma, kTileLoaded));
+        s.push_back(sync(Opcode::Wait, Engine::Vector, kTileLoaded));
+        // (nn x nc) -> (nc x nn): each output column's values become one row.
+        s.push_back({Opcode::VTranspose, {spm(transposed), spm(tile), imm(nn), imm(nc), f32}, 0});
+        s.push_back(sync(Opcode::Signal, Engine::Vector, kTileFree));
+        s.push_back({Opcode::VReduce,
+                     {kind(OperandKind::ReduceFn, static_cast<int64_t>(fn)), spm(n0 == 0 ? acc : partial),
+                      spm(transposed), imm(nc), imm(nn), f32},
+                     0});
+        if (n0 > 0) {
+          isa::BinaryFn combine = fn == isa::ReduceFn::Sum ? isa::BinaryFn::Add : isa::BinaryFn::Max;
+          s.push_back({Opcode::VBinary,
+                       {kind(OperandKind::BinaryFn, static_cast<int64_t>(combine)), spm(acc), spm(acc), spm(partial),
+                        imm(nc), imm(1), f32, kind(OperandKind::Broadcast, static_cast<int64_t>(isa::Broadcast::None))},
+                       0});
+        }
+      }
+      s.push_back(sync(Opcode::Signal, Engine::Vector, kJobDone));
+      s.push_back(sync(Opcode::Wait, Engine::Dma, kJobDone));
+      s.push_back(dma(hbm(out_addr + (o * inner + c0) * 4), spm(acc), 1, nc * 4, nc * 4, nc * 4));
+    }
+  }
+  return program;
+}
+
+}  // namespace tessera::chip

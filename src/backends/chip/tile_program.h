@@ -1,0 +1,61 @@
+// Tile programs for the chip backend's vector kernels: a plan says which HBM arrays a kernel
+// reads and writes and which Vector instructions turn input tiles into output tiles; the
+// builders cut the work into tiles that fit the scratchpad, hand the tiles to the cores in turn
+// and emit each core's DMA and Vector streams with their semaphores.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "arch/chip.h"
+#include "base/dtype.h"
+#include "isa/isa.h"
+
+namespace tessera::chip {
+
+// An elementwise pass over a (rows, cols) problem, f32 in the scratchpad. Slots name tiles:
+// inputs first (in order), then constants, then temporaries. Every tile of the pass is
+// (tile rows x tile cols) except Row inputs (1 x tile cols) and constants (1 x 1).
+struct ElementwisePlan {
+  enum class Layout { Full, Row, Scalar };  // (rows, cols) / (1, cols) / (1, 1) in HBM
+  struct Input {
+    int64_t hbm_addr = 0;
+    Layout layout = Layout::Full;
+    int64_t row_stride = 0;  // elements between rows in HBM (Full only); 0: cols
+  };
+  struct Op {
+    enum class Kind { Unary, Binary, Convert, Fill } kind = Kind::Unary;
+    int dst = 0, a = 0, b = 0;
+    isa::UnaryFn unary = isa::UnaryFn::Copy;
+    isa::BinaryFn binary = isa::BinaryFn::Add;
+    DType to = DType::F32;  // Convert: the dst dtype (a is f32)
+    float value = 0;        // Fill
+  };
+  struct Output {
+    int slot = 0;
+    int64_t hbm_addr = 0;
+    DType dtype = DType::F32;  // of the slot and the HBM array
+  };
+  int64_t rows = 0, cols = 0;
+  std::vector<Input> inputs;
+  std::vector<float> constants;
+  int temporaries = 0;
+  std::vector<Op> ops;
+  std::vector<Output> outputs;
+
+  int slot_count() const { return static_cast<int>(inputs.size() + constants.size()) + temporaries; }
+  int constant_slot(int i) const { return static_cast<int>(inputs.size()) + i; }
+  int temporary_slot(int i) const { return static_cast<int>(inputs.size() + constants.size()) + i; }
+};
+
+// The program of an elementwise plan. Tiles are double-buffered: the DMA engine loads tile
+// i + 1 while the vector engine computes tile i.
+isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& plan);
+
+// x (outer, n, inner) f32 at x_addr -> out (outer, inner) f32 at out_addr, sum or max over n.
+// Each job is one (outer index, block of inner columns); it loads (n-block x columns) tiles,
+// transposes them so that the reduction runs along rows, reduces and combines the partial
+// results.
+isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
+                            int64_t outer, int64_t n, int64_t inner);
+
+}  // namespace tessera::chip
