@@ -1,0 +1,103 @@
+// The chip backends beyond the kernel harness: matmul of general f32 inputs (rounded to bf16 on
+// the way to the matrix engine), multi-tile and multi-core shapes, the simulated time they add
+// up, the kernels they claim, and the registry's names.
+#include "backends/chip/chip_backend.h"
+
+#include "base/error.h"
+#include "kernel_harness.h"
+
+namespace tessera::test {
+namespace {
+
+ChipBackend& t1() { return *chip_backend("chip:t1"); }
+
+TEST(ChipBackendTest, MatmulOfF32InputsIsTheProductOfTheirBf16Roundings) {
+  // 70 x 90 x 130: several 64-wide tiles in every dimension, padded at the edges.
+  MatmulArgs args;
+  args.m = 70, args.n = 90, args.k = 130, args.transpose_b = true;
+  std::vector<float> a = random_values(70 * 130, 7), b = random_values(90 * 130, 8);
+  auto run = [&](Backend& device, const std::vector<float>& av, const std::vector<float>& bv) {
+    Workspace ws(device);
+    View out = ws.output(DType::F32, {70, 90});
+    device.matmul(ws.input(DType::F32, {70, 130}, av), ws.input(DType::F32, {90, 130}, bv), out, args);
+    return ws.read(out);
+  };
+  double before = t1().simulated_seconds();
+  std::vector<float> chip = run(t1(), a, b);
+  EXPECT_GT(t1().simulated_seconds(), before);
+  // Exact products of bf16 values, summed in f32 in another order.
+  expect_close(chip, run(backend("cpu-ref"), rounded(a, DType::BF16), rounded(b, DType::BF16)), {1e-4, 1e-5},
+               "chip matmul vs the product of bf16-rounded inputs");
+  // Against the f32 product: within what rounding both inputs to bf16 (8 bits) can change.
+  expect_close(chip, run(backend("cpu-ref"), a, b), {130 * 2.0 / 256, 0.0}, "chip matmul vs the f32 product");
+  std::vector<float> exact = run(backend("cpu-ref"), a, b);
+  double worst = 0;
+  for (size_t i = 0; i < chip.size(); ++i) worst = std::max(worst, std::fabs(double(chip[i]) - exact[i]));
+  EXPECT_GT(worst, 1e-5) << "the inputs were rounded to bf16, so the f32 product should differ";
+}
+
+TEST(ChipBackendTest, RowBroadcastAddAndColumnSumsSpanTheCores) {
+  // (300, 700) + (700): tiles over rows and columns on several cores.
+  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Div}) {
+    expect_matches_reference(
+        t1(),
+        [&](Workspace& ws) {
+          View x = ws.input(DType::F32, {300, 700}, random_values(300 * 700, 1));
+          View bias = ws.input(DType::F32, {700}, random_values(700, 2, 0.5f, 2.0f));
+          bias.shape = {300, 700};
+          bias.strides = {0, 1};
+          View out = ws.output(DType::F32, {300, 700});
+          ws.backend().binary(op, x, bias, out);
+          return std::vector<View>{out};
+        },
+        storage_tolerance(DType::F32), "row broadcast");
+  }
+  expect_matches_reference(
+      t1(),
+      [&](Workspace& ws) {
+        View x = ws.input(DType::F32, {1500, 300}, random_values(1500 * 300, 3));
+        View out = ws.output(DType::F32, {300});
+        ws.backend().reduce(ReduceOp::Sum, x, out, 1, 1500, 300);
+        return std::vector<View>{out};
+      },
+      plus_abs(storage_tolerance(DType::F32), 1e-4), "bias gradient: sums over 1500 rows");
+}
+
+TEST(ChipBackendTest, ClaimsExactlyTheKernelsItRuns) {
+  EXPECT_TRUE(t1().supports(Kernel::Matmul, DType::F32));
+  EXPECT_TRUE(t1().supports(Kernel::Matmul, DType::BF16));
+  EXPECT_TRUE(t1().supports(Kernel::Binary, DType::F32));
+  EXPECT_FALSE(t1().supports(Kernel::Binary, DType::BF16));
+  EXPECT_FALSE(t1().supports(Kernel::Conv2d, DType::F32));
+  EXPECT_FALSE(t1().supports(Kernel::CrossEntropy, DType::F32));
+  EXPECT_TRUE(t1().host_addressable());
+}
+
+TEST(ChipBackendTest, EveryPresetIsADeviceAndAnUnknownChipListsThem) {
+  std::vector<std::string> names = backend_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "chip:t1"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "chip:h20"), names.end());
+  EXPECT_EQ(backend("chip:h20").name(), "chip:h20");
+  try {
+    backend("chip:xyz");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown device 'chip:xyz'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("chip:t1"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(chip_backend("cpu"), nullptr);
+}
+
+TEST(ChipBackendTest, SummaryReportsLaunchesAndTimePerKernel) {
+  Workspace ws(t1());
+  t1().reset_totals();
+  t1().fill(ws.output(DType::F32, {64, 64}), 1.0);
+  ChipTotals totals = t1().totals();
+  EXPECT_EQ(totals.launches, 1);
+  EXPECT_GE(totals.seconds, t1().chip().launch_overhead_s);
+  EXPECT_NE(t1().summary().find("chip:t1: 1 launches"), std::string::npos) << t1().summary();
+  EXPECT_NE(t1().summary().find("fill"), std::string::npos) << t1().summary();
+}
+
+}  // namespace
+}  // namespace tessera::test
