@@ -101,3 +101,29 @@ TEST(ChipBackendTest, SummaryReportsLaunchesAndTimePerKernel) {
 
 }  // namespace
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+TEST(ChipBackendTest, MatmulTransposesAcrossManyTiles) {
+  // The shapes of an MLP's backward pass: (784 x 32) @ (32 x 512) with A transposed, and so on.
+  for (int variant = 0; variant < 8; ++variant) {
+    MatmulArgs args;
+    args.m = 200, args.n = 150, args.k = 96;
+    args.transpose_a = variant & 1, args.transpose_b = variant & 2, args.accumulate = variant & 4;
+    std::vector<float> a = rounded(random_values(200 * 96, 11), DType::BF16);
+    std::vector<float> b = rounded(random_values(150 * 96, 12), DType::BF16);
+    expect_matches_reference(
+        t1(),
+        [&](Workspace& ws) {
+          View out = args.accumulate ? ws.output(DType::F32, {200, 150}, random_values(200 * 150, 13))
+                                     : ws.output(DType::F32, {200, 150});
+          ws.backend().matmul(ws.input(DType::F32, {200 * 96}, a), ws.input(DType::F32, {150 * 96}, b), out, args);
+          return std::vector<View>{out};
+        },
+        {1e-4, 1e-5}, "matmul variant " + std::to_string(variant));
+  }
+}
+
+}  // namespace
+}  // namespace tessera::test

@@ -1,0 +1,77 @@
+// The Fashion-MNIST MLP on a chip backend: forward and backward in non-strict mode (the kernels
+// the chip lacks fall back to the CPU) match the CPU within bf16 tolerances and take simulated
+// time; strict mode refuses the first kernel the chip lacks, naming it and the device.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "backends/chip/chip_backend.h"
+#include "base/error.h"
+#include "nn/model.h"
+#include "tensor/dispatch.h"
+#include "tensor/ops.h"
+
+namespace tessera {
+namespace {
+
+struct Step {
+  float loss;
+  std::vector<std::vector<float>> grads;
+};
+
+Step mlp_step(const std::string& device) {
+  ModelOptions options;
+  options.device = device;
+  std::unique_ptr<Model> model = create_model("mlp", options);
+  Generator gen{7, 0};
+  Tensor images = Tensor::uniform({32, 1, 28, 28}, gen, 0.0f, 1.0f, DType::F32, device);
+  // One class for the whole batch: the gradients of a fresh model then add up across the
+  // batch instead of cancelling to near zero, where bf16 rounding would dominate them.
+  std::vector<int64_t> labels(32, 3);
+  Tensor loss = cross_entropy(model->forward(images), Tensor::from_ints(labels, {32}, DType::I64, device));
+  loss.backward();
+  Step step{loss.to_floats()[0], {}};
+  for (const Tensor& p : model->parameters()) step.grads.push_back(p.grad().to_floats());
+  return step;
+}
+
+TEST(ChipMlpTest, ForwardAndBackwardMatchTheCpuAndTakeSimulatedTime) {
+  set_strict_dispatch(false);
+  ChipBackend& chip = *chip_backend("chip:t1");
+  chip.reset_totals();
+  Step on_chip = mlp_step("chip:t1"), on_cpu = mlp_step("cpu");
+  // Matmul inputs are rounded to bf16 (8 significant bits) on the chip.
+  EXPECT_NEAR(on_chip.loss, on_cpu.loss, 2e-2 * std::fabs(on_cpu.loss));
+  ASSERT_EQ(on_chip.grads.size(), on_cpu.grads.size());
+  for (size_t p = 0; p < on_cpu.grads.size(); ++p) {
+    double max_ref = 0, max_diff = 0;
+    for (size_t i = 0; i < on_cpu.grads[p].size(); ++i) {
+      max_ref = std::max(max_ref, std::fabs(double(on_cpu.grads[p][i])));
+      max_diff = std::max(max_diff, std::fabs(double(on_chip.grads[p][i]) - on_cpu.grads[p][i]));
+    }
+    // bf16 inputs (2^-9 relative rounding) to three matmuls in each direction, with partial
+    // cancellation in dlogits @ W: a few percent of the largest gradient. A wrong transpose or
+    // tile would be off by the gradient's whole size.
+    EXPECT_LE(max_diff, 8e-2 * max_ref) << "parameter " << p;
+    EXPECT_GT(max_ref, 0) << "parameter " << p;
+  }
+  ChipTotals totals = chip.totals();
+  EXPECT_GT(totals.seconds, 0);
+  EXPECT_GT(totals.seconds_by_kernel["matmul"], 0);
+  EXPECT_GT(totals.seconds_by_kernel["unary_backward"], 0);
+}
+
+TEST(ChipMlpTest, StrictModeRefusesAKernelTheChipLacks) {
+  set_strict_dispatch(true);
+  try {
+    mlp_step("chip:t1");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not supported on device 'chip:t1'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("kernel '"), std::string::npos) << e.what();
+  }
+  set_strict_dispatch(false);
+}
+
+}  // namespace
+}  // namespace tessera
