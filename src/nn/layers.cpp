@@ -25,9 +25,11 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias, InitContext init, Layout 
     bias = register_parameter("bias", Tensor::uniform({out}, init.gen, -bound, bound, DType::F32, init.device));
 }
 
+// Under autocast the bias is cast too, so the output keeps the autocast dtype (as PyTorch's
+// autocast linear does) and the backward products of this layer run in it as well.
 Tensor Linear::forward(const Tensor& x) const {
   Tensor y = matmul(for_matmul(x), for_matmul(weight), false, layout_ == Layout::OutIn);
-  return bias.defined() ? add(y, bias) : y;
+  return bias.defined() ? add(y, for_matmul(bias)) : y;
 }
 
 LayerNorm::LayerNorm(int64_t channels, InitContext init, float eps) : eps_(eps) {

@@ -1,5 +1,6 @@
 // Causal attention of the fast CPU backend: one (batch, head) per task, each a few sgemm calls
-// on the calling thread around a vectorised masked softmax. Probabilities are recomputed from
+// on the calling thread around a vectorised masked softmax. BF16 heads are widened to f32 per
+// task and the outputs rounded back, so bf16 attention keeps the f32 path's speed. Probabilities are recomputed from
 // the saved log-sum-exp in the backward pass, as in the reference.
 #include <omp.h>
 
@@ -59,51 +60,95 @@ void causal_lse(const float* s, float* lse, int64_t seq) {
   }
 }
 
+// One head's f32 view of a (heads, T, D) tensor: the data itself for F32; for BF16 a widened
+// copy in `scratch` (inputs) or a buffer that `finish` narrows back (outputs).
+class HeadSlice {
+ public:
+  HeadSlice(const View& v, int64_t head, int64_t size, std::vector<float>& scratch, bool is_input)
+      : view_(v), offset_(head * size), size_(size) {
+    if (v.dtype == DType::F32) {
+      data_ = v.as<float>() + offset_;
+      return;
+    }
+    scratch.resize(static_cast<size_t>(size));
+    data_ = scratch.data();
+    if (is_input) transfer(v.as<fast::bf16>() + offset_, data_, size);
+  }
+  float* data() const { return data_; }
+  void finish() const {
+    if (view_.dtype == DType::BF16) transfer(data_, view_.as<fast::bf16>() + offset_, size_);
+  }
+
+ private:
+  template <typename From, typename To>
+  static void transfer(const From* in, To* out, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+      __mmask16 m = fast::tail_mask(n - i);
+      fast::store(out + i, fast::load(in + i, m), m);
+    }
+  }
+  const View& view_;
+  int64_t offset_, size_;
+  float* data_;
+};
+
+// q, k, v, out (and the gradients) all F32 or all BF16, contiguous; lse F32.
+bool supported(std::initializer_list<const View*> tensors, const View& lse) {
+  DType dtype = (*tensors.begin())->dtype;
+  if (!fast::is_f32_or_bf16(**tensors.begin()) || !all_f32_contiguous({&lse})) return false;
+  for (const View* v : tensors)
+    if (v->dtype != dtype || !v->is_contiguous()) return false;
+  return true;
+}
+
 }  // namespace
 
 void FastBackend::attention(const View& q, const View& k, const View& v, const View& out,
                             const View& lse, float scale) {
-  if (!all_f32_contiguous({&q, &k, &v, &out, &lse}) || q.shape.size() != 4)
+  if (!supported({&q, &k, &v, &out}, lse) || q.shape.size() != 4)
     return ReferenceBackend::attention(q, k, v, out, lse, scale);
   int64_t heads = q.shape[0] * q.shape[1], seq = q.shape[2], dim = q.shape[3];
   if (seq == 0 || dim == 0) return ReferenceBackend::attention(q, k, v, out, lse, scale);
-  const float *qs = q.as<float>(), *ks = k.as<float>(), *vs = v.as<float>();
-  float *os = out.as<float>(), *lses = lse.as<float>();
+  float* lses = lse.as<float>();
+  int64_t size = seq * dim;
 #pragma omp parallel for schedule(static) if (heads > 1)
   for (int64_t h = 0; h < heads; ++h) {
-    thread_local std::vector<float> scores;
+    thread_local std::vector<float> scores, qw, kw, vw, ow;
     scores.resize(static_cast<size_t>(seq * seq));
-    int64_t base = h * seq * dim;
+    HeadSlice qh(q, h, size, qw, true), kh(k, h, size, kw, true), vh(v, h, size, vw, true);
+    HeadSlice oh(out, h, size, ow, false);
     // scores (T, T) = scale * q @ k^T; p = causal softmax; out (T, D) = p @ v.
-    fast::sgemm(false, true, seq, seq, dim, scale, qs + base, ks + base, 0.0f, scores.data());
+    fast::sgemm(false, true, seq, seq, dim, scale, qh.data(), kh.data(), 0.0f, scores.data());
     causal_lse(scores.data(), lses + h * seq, seq);
     causal_probabilities(scores.data(), lses + h * seq, seq);
-    fast::sgemm(false, false, seq, dim, seq, 1.0f, scores.data(), vs + base, 0.0f, os + base);
+    fast::sgemm(false, false, seq, dim, seq, 1.0f, scores.data(), vh.data(), 0.0f, oh.data());
+    oh.finish();
   }
 }
 
 void FastBackend::attention_backward(const View& q, const View& k, const View& v, const View& out,
                                      const View& lse, const View& dout, const View& dq,
                                      const View& dk, const View& dv, float scale) {
-  if (!all_f32_contiguous({&q, &k, &v, &out, &lse, &dout, &dq, &dk, &dv}) || q.shape.size() != 4)
+  if (!supported({&q, &k, &v, &out, &dout, &dq, &dk, &dv}, lse) || q.shape.size() != 4)
     return ReferenceBackend::attention_backward(q, k, v, out, lse, dout, dq, dk, dv, scale);
   int64_t heads = q.shape[0] * q.shape[1], seq = q.shape[2], dim = q.shape[3];
   if (seq == 0 || dim == 0)
     return ReferenceBackend::attention_backward(q, k, v, out, lse, dout, dq, dk, dv, scale);
-  const float *qs = q.as<float>(), *ks = k.as<float>(), *vs = v.as<float>();
-  const float *os = out.as<float>(), *lses = lse.as<float>(), *gs = dout.as<float>();
-  float *dqs = dq.as<float>(), *dks = dk.as<float>(), *dvs = dv.as<float>();
+  const float* lses = lse.as<float>();
+  int64_t size = seq * dim;
 #pragma omp parallel for schedule(static) if (heads > 1)
   for (int64_t h = 0; h < heads; ++h) {
-    thread_local std::vector<float> probs, dprobs;
+    thread_local std::vector<float> probs, dprobs, qw, kw, vw, ow, gw, dqw, dkw, dvw;
     probs.resize(static_cast<size_t>(seq * seq));
     dprobs.resize(static_cast<size_t>(seq * seq));
-    int64_t base = h * seq * dim;
-    const float *qh = qs + base, *kh = ks + base, *vh = vs + base, *gh = gs + base, *oh = os + base;
+    HeadSlice qs(q, h, size, qw, true), ks(k, h, size, kw, true), vs(v, h, size, vw, true);
+    HeadSlice os(out, h, size, ow, true), gs(dout, h, size, gw, true);
+    HeadSlice dqs(dq, h, size, dqw, false), dks(dk, h, size, dkw, false), dvs(dv, h, size, dvw, false);
+    const float *qh = qs.data(), *kh = ks.data(), *vh = vs.data(), *gh = gs.data(), *oh = os.data();
     // p (T, T) from the saved lse; dv = p^T @ dout; dp = dout @ v^T.
     fast::sgemm(false, true, seq, seq, dim, scale, qh, kh, 0.0f, probs.data());
     causal_probabilities(probs.data(), lses + h * seq, seq);
-    fast::sgemm(true, false, seq, dim, seq, 1.0f, probs.data(), gh, 0.0f, dvs + base);
+    fast::sgemm(true, false, seq, dim, seq, 1.0f, probs.data(), gh, 0.0f, dvs.data());
     fast::sgemm(false, true, seq, seq, dim, 1.0f, gh, vh, 0.0f, dprobs.data());
     // dscore = p * (dp - dout[t] . out[t]) * scale, in place in dprobs.
     for (int64_t t = 0; t < seq; ++t) {
@@ -121,8 +166,11 @@ void FastBackend::attention_backward(const View& q, const View& k, const View& v
       }
     }
     // dq = dscore @ k; dk = dscore^T @ q.
-    fast::sgemm(false, false, seq, dim, seq, 1.0f, dprobs.data(), kh, 0.0f, dqs + base);
-    fast::sgemm(true, false, seq, dim, seq, 1.0f, dprobs.data(), qh, 0.0f, dks + base);
+    fast::sgemm(false, false, seq, dim, seq, 1.0f, dprobs.data(), kh, 0.0f, dqs.data());
+    fast::sgemm(true, false, seq, dim, seq, 1.0f, dprobs.data(), qh, 0.0f, dks.data());
+    dqs.finish();
+    dks.finish();
+    dvs.finish();
   }
 }
 

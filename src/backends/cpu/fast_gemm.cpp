@@ -4,7 +4,8 @@
 // 1, 2, 4 or 8 column (or row) panels chosen from the shape alone, and the panels of all
 // batch entries are shared out to the threads. sgemm's summation order depends on the panel
 // shape, so a plan that ignores the thread count keeps results identical for any thread count.
-// BF16 operands are widened to f32 once and a BF16 output is rounded from an f32 result.
+// BF16 operands take the native bf16 kernel (fast_gemm_bf16.cpp) where the CPU has one; else
+// they are widened to f32 once and a BF16 output is rounded from an f32 result.
 #include <cblas.h>
 #include <omp.h>
 
@@ -167,6 +168,11 @@ void FastBackend::matmul(const View& a, const View& b, const View& out, const Ma
       }
     }
     return;
+  }
+  if constexpr (fast::kNativeBf16Gemm) {
+    if (a.dtype == DType::BF16 && b.dtype == DType::BF16)
+      return fast::gemm_bf16(static_cast<const fast::bf16*>(a.data), static_cast<const fast::bf16*>(b.data),
+                             out.data, out.dtype, g);
   }
   // The operand split into panels is converted per panel; the other one whole, up front.
   Plan plan = plan_for(g.m, g.n, g.k);

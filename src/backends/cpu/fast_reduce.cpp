@@ -1,9 +1,10 @@
-// Sums of the fast CPU backend: reduce-sum along an axis (bias gradients, losses) and the sum
+// Sums of the fast CPU backend: reduce-sum along an axis of f32 or bf16 (bias gradients, losses) and the sum
 // of squares (gradient norms). Work is cut into blocks fixed by the shape; block totals are
 // combined in double in block order, so results do not depend on the thread count.
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "backends/cpu/fast_backend.h"
@@ -14,18 +15,16 @@ namespace {
 
 constexpr int64_t kBlock = 4096;  // elements per partial sum
 
-// Sum of x[0..n) in double lanes.
-double block_sum(const float* x, int64_t n) {
+// Sum of x[0..n) (f32 or bf16) in double lanes.
+template <typename T>
+double block_sum(const T* x, int64_t n) {
   __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512 v = _mm512_loadu_ps(x + i);
+  for (int64_t i = 0; i < n; i += 16) {
+    __m512 v = fast::load(x + i, fast::tail_mask(n - i));
     acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
     acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
   }
-  double sum = _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1));
-  for (; i < n; ++i) sum += x[i];
-  return sum;
+  return _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1));
 }
 
 // Sum of squares of x[0..n) in double lanes.
@@ -45,8 +44,8 @@ double block_sum_squares(const float* x, int64_t n) {
 }
 
 // Partial sums of `rows` rows of length n, each cut into blocks of kBlock, then combined.
-template <typename BlockFn>
-void row_totals(const float* x, int64_t rows, int64_t n, double* totals, BlockFn block_fn) {
+template <typename T, typename BlockFn>
+void row_totals(const T* x, int64_t rows, int64_t n, double* totals, BlockFn block_fn) {
   int64_t blocks = std::max<int64_t>(1, (n + kBlock - 1) / kBlock);
   std::vector<double> partial(static_cast<size_t>(rows * blocks));
   int64_t tasks = rows * blocks;
@@ -63,20 +62,21 @@ void row_totals(const float* x, int64_t rows, int64_t n, double* totals, BlockFn
   }
 }
 
-}  // namespace
+float widen(float v) { return v; }
+float widen(fast::bf16 v) { return bf16_to_f32(v); }
+template <typename Out>
+Out narrow(double v) {
+  if constexpr (std::is_same_v<Out, float>) return static_cast<float>(v);
+  else return f32_to_bf16(static_cast<float>(v));
+}
 
-void FastBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n,
-                         int64_t inner) {
-  if (op != ReduceOp::Sum || !fast::is_f32(x) || !fast::is_f32(out) || !x.is_contiguous() ||
-      !out.is_contiguous() || outer * inner == 0 || x.numel() != outer * n * inner ||
-      out.numel() != outer * inner)
-    return ReferenceBackend::reduce(op, x, out, outer, n, inner);
-  const float* in = x.as<float>();
-  float* result = out.as<float>();
+// out (outer, inner) = sums over n of x (outer, n, inner), in double, rounded once to Out.
+template <typename In, typename Out>
+void sum_axis(const In* in, Out* result, int64_t outer, int64_t n, int64_t inner) {
   if (inner == 1) {  // (outer, n): sums of rows
     std::vector<double> totals(static_cast<size_t>(outer));
-    row_totals(in, outer, n, totals.data(), block_sum);
-    for (int64_t o = 0; o < outer; ++o) result[o] = static_cast<float>(totals[o]);
+    row_totals(in, outer, n, totals.data(), block_sum<In>);
+    for (int64_t o = 0; o < outer; ++o) result[o] = narrow<Out>(totals[o]);
     return;
   }
   // (outer, n, inner): column sums in double, 128 columns per task, rows in order.
@@ -87,13 +87,27 @@ void FastBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t ou
   for (int64_t t = 0; t < tasks; ++t) {
     int64_t o = t / chunks, lo = (t % chunks) * kColumns, width = std::min(kColumns, inner - lo);
     double acc[kColumns] = {};
-    const float* base = in + o * n * inner + lo;
+    const In* base = in + o * n * inner + lo;
     for (int64_t j = 0; j < n; ++j) {
-      const float* row = base + j * inner;
-      for (int64_t c = 0; c < width; ++c) acc[c] += row[c];
+      const In* row = base + j * inner;
+      for (int64_t c = 0; c < width; ++c) acc[c] += widen(row[c]);
     }
-    for (int64_t c = 0; c < width; ++c) result[o * inner + lo + c] = static_cast<float>(acc[c]);
+    for (int64_t c = 0; c < width; ++c) result[o * inner + lo + c] = narrow<Out>(acc[c]);
   }
+}
+
+}  // namespace
+
+void FastBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n,
+                         int64_t inner) {
+  if (op != ReduceOp::Sum || !fast::is_f32_or_bf16(x) || x.dtype != out.dtype || !x.is_contiguous() ||
+      !out.is_contiguous() || outer * inner == 0 || x.numel() != outer * n * inner ||
+      out.numel() != outer * inner)
+    return ReferenceBackend::reduce(op, x, out, outer, n, inner);
+  if (x.dtype == DType::F32)
+    sum_axis(x.as<float>(), out.as<float>(), outer, n, inner);
+  else
+    sum_axis(x.as<fast::bf16>(), out.as<fast::bf16>(), outer, n, inner);
 }
 
 double FastBackend::sum_squares(const View& x) {
