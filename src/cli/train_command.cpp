@@ -1,6 +1,7 @@
 // `tessera train`: trains a model on a dataset and prints a summary.
 #include <cstdio>
 
+#include "backends/chip/chip_backend.h"
 #include "cli/command.h"
 #include "tensor/dispatch.h"
 #include "train/trainer.h"
@@ -14,7 +15,7 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
   app.add_option("--model", o.model, "gpt-mini, gpt2-124m, gpt2-350m, mlp, cnn")->capture_default_str();
   app.add_option("--dataset", o.data.dataset, "kjv, fortunes (text) or fashion-mnist");
   app.add_option("--tokenizer", o.data.tokenizer, "char or gpt2 (text datasets)")->capture_default_str();
-  app.add_option("--device", o.data.device, "a backend: cpu, cpu-ref")->capture_default_str();
+  app.add_option("--device", o.data.device, "a backend: cpu, cpu-ref, chip:<preset> (e.g. chip:t1)")->capture_default_str();
   app.add_option("--steps", o.steps, "optimiser steps")->capture_default_str();
   app.add_option("--batch", o.data.batch, "examples per micro-batch")->capture_default_str();
   app.add_option("--seq", o.data.seq, "sequence length (text)")->capture_default_str();
@@ -57,6 +58,13 @@ const CommandRegistrar kTrain("train", "train a model", [](CLI::App& app) {
     std::printf("  eval loss %.4f, accuracy %.2f %% over %lld %s\n", r.eval.loss, 100.0 * r.eval.accuracy,
                 static_cast<long long>(r.eval.items), options->data.dataset == "fashion-mnist" ? "images" : "tokens");
     if (!options->checkpoint_dir.empty()) std::printf("  checkpoint in %s\n", options->checkpoint_dir.c_str());
+    if (ChipBackend* chip = chip_backend(options->data.device)) {
+      // Evaluation batches run on the chip too; kernels that fell back to the CPU add nothing.
+      ChipTotals t = chip->totals();
+      std::printf("  simulated on %s: %.3f ms in all, %.3f ms per step (evaluation included)\n",
+                  chip->name().c_str(), t.seconds * 1e3, r.losses.empty() ? 0.0 : t.seconds * 1e3 / r.losses.size());
+      std::printf("%s\n", chip->summary().c_str());
+    }
   };
 });
 
