@@ -64,11 +64,9 @@ DType matrix_input(DType dtype, bool& as_bf16) {
   return DType::BF16;
 }
 
-// The output dtype a GEMM is timed with: its 16-bit input dtype. An f32 output is timed as a
-// 16-bit one because the tiled GEMM program's f32 path (the DMA engine storing straight from
-// the accumulator) deadlocks when a tile has more than two k-steps; its extra bytes still
-// count in the kernel's memory time.
-DType gemm_output(DType input) { return input; }
+// The output dtype a GEMM is timed with: f32 stays f32 (stored from the accumulator as it
+// is); any other output dtype is the matrix input dtype.
+DType gemm_output(DType output, DType input) { return output == DType::F32 ? DType::F32 : input; }
 
 const KernelOperand& largest_operand(const KernelCall& call) {
   return *std::max_element(call.operands.begin(), call.operands.end(), [](const auto& a, const auto& b) {
@@ -80,7 +78,7 @@ const KernelOperand& largest_operand(const KernelCall& call) {
 
 double KernelCostModel::gemm_seconds(const sim::GemmProblem& problem) {
   const arch::GemmShape& g = problem.shape;
-  auto key = std::make_tuple(g.m, g.n, g.k, problem.input);
+  auto key = std::make_tuple(g.m, g.n, g.k, problem.input, problem.output);
   auto cached = split_gemm_cache_.find(key);
   if (cached != split_gemm_cache_.end()) return cached->second;
   double best = timer_.gemm_seconds(problem);
@@ -122,7 +120,7 @@ KernelCost KernelCostModel::gemm_cost(const KernelCall& call) {
   const MatmulArgs& args = call.matmul;
   KernelCost c;
   DType input = matrix_input(call.operands[0].dtype, c.f32_gemm_as_bf16);
-  sim::GemmProblem problem{folded_gemm(args), input, gemm_output(input)};
+  sim::GemmProblem problem{folded_gemm(args), input, gemm_output(call.operands[2].dtype, input)};
   for (const KernelOperand& o : call.operands) c.bytes += static_cast<int64_t>(operand_bytes(o));
   c.flops = 2.0 * static_cast<double>(args.batch) * static_cast<double>(args.m) * static_cast<double>(args.n) *
             static_cast<double>(args.k);
@@ -150,7 +148,7 @@ KernelCost KernelCostModel::conv_cost(const KernelCall& call, bool backward) {
   int64_t rows = x[0] * y[2] * y[3], patch = w[1] * w[2] * w[3], out = w[0];
   KernelCost c;
   DType in = matrix_input(call.operands[0].dtype, c.f32_gemm_as_bf16);
-  DType output = gemm_output(in);
+  DType output = gemm_output(call.operands[3].dtype, in);  // y, or dx
   std::vector<arch::GemmShape> gemms;
   if (backward) {
     gemms = {{rows, patch, out}, {out, patch, rows}};

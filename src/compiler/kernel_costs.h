@@ -2,8 +2,8 @@
 // the chip's launch overhead (ChipSpec.launch_overhead_s) on top of its body:
 // - matmul: the tiled GEMM program through the simulator's timing model (chip_timer.h), with
 //   16-bit inputs; f32 operands are timed as bf16 (the matrix engines take 16-bit inputs) and
-//   counted in KernelCost.f32_gemm_as_bf16; outputs are timed in the input dtype (see
-//   gemm_output in kernel_costs.cpp), f32 output bytes counting in memory_s. A batch folds into one GEMM: into M when b is
+//   counted in KernelCost.f32_gemm_as_bf16; an f32 output is timed as f32 (stored from the
+//   accumulator), any other output in the input dtype. A batch folds into one GEMM: into M when b is
 //   shared (batch stride 0), into N when a is shared, and into M otherwise (the same tiles and
 //   work per tile; only the sharing of operands in the L2 differs). Transposed operands are
 //   the same GEMM: a tile's DMA moves the same bytes either way. When the output has fewer
@@ -63,7 +63,8 @@ class KernelCostModel {
 
   ChipTimer timer_;
   arch::ChipFigures figures_;
-  std::map<std::tuple<int64_t, int64_t, int64_t, DType>, double> split_gemm_cache_;  // by (M, N, K, input)
+  // By (M, N, K, input, output).
+  std::map<std::tuple<int64_t, int64_t, int64_t, DType, DType>, double> split_gemm_cache_;
 };
 
 // "matmul 8192x2304x768 bf16", "attention 96x1024x64 bf16", "layer_norm (8192, 768) f32":

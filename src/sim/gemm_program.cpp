@@ -83,7 +83,6 @@ class GemmWork {
     if (w.next_tile < tiles_m_ * tiles_n_) {
       auto [i, j] = tile_position(w.next_tile);
       emit_tile(w, i, j, q);
-      if (w.store_pending) emit_store(w.pending_i, w.pending_j, q);
       w.store_pending = true, w.pending_i = i, w.pending_j = j;
       w.next_tile += cores_;
       return true;
@@ -122,6 +121,11 @@ class GemmWork {
       dma.push_back(copy(addr(isa::Space::Spm, l_.b_buffer[buffer]),
                          addr(isa::Space::Hbm, l_.b + (kk * t_.k * N + j * t_.n) * in), kc, nj * in, nj * in, N * in));
       dma.push_back(sync(isa::Opcode::Signal, Engine::Dma, kFull0 + buffer));
+      // The previous tile's store follows the loads that fill both buffers, the ones that
+      // need no k-step of this tile consumed: later loads wait for this tile's mmas, which
+      // wait for the accumulator (or the output buffer) that the store frees.
+      bool filled = kk == 1 || (kk + 1) * t_.k >= K;
+      if (filled && w.store_pending) emit_store(w.pending_i, w.pending_j, q), w.store_pending = false;
       matrix.push_back(sync(isa::Opcode::Wait, Engine::Matrix, kFull0 + buffer));
       auto mode = kk == 0 ? isa::AccMode::Overwrite : isa::AccMode::Accumulate;
       matrix.push_back({isa::Opcode::Mma,

@@ -3,7 +3,10 @@
 // tiles running together share operands in the L2. Per output tile, the DMA engine loads the
 // k-slices of a and b into two scratchpad buffers each while the matrix engine multiplies the
 // previous ones into an f32 accumulator; the vector engine converts the finished tile to the
-// output dtype and the DMA engine stores it while the next tile computes.
+// output dtype and the DMA engine stores it while the next tile computes (an f32 tile is
+// stored from the accumulator as it is). A tile's store sits in the DMA queue right after the
+// loads of the next tile that fill both buffers: the later loads wait for that tile's mmas,
+// which wait for the buffer the store frees.
 #pragma once
 #include <cstdint>
 

@@ -159,6 +159,24 @@ TEST(KernelCosts, F32GemmsAreTimedAsBf16AndFlagged) {
   EXPECT_FALSE(model.cost(gemm_call(1024, 1024, 1024)).f32_gemm_as_bf16);
 }
 
+TEST(KernelCosts, F32OutputGemmsAreTimedWithTheirF32Stores) {
+  // 8192x3072x768 with f32 output has 12 k-steps per t1 tile: the case whose program used to
+  // deadlock, when every f32 output was timed as a 16-bit one.
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  ChipTimer timer(t1);
+  KernelCall c = gemm_call(8192, 3072, 768);
+  c.operands[2].dtype = DType::F32;
+  KernelCost f32_out = model.cost(c);
+  EXPECT_FALSE(f32_out.f32_gemm_as_bf16);
+  EXPECT_DOUBLE_EQ(f32_out.body_s, timer.gemm_seconds({{8192, 3072, 768}, DType::BF16, DType::F32}));
+  EXPECT_NE(f32_out.body_s, timer.gemm_seconds({{8192, 3072, 768}, DType::BF16, DType::BF16}));
+  for (KernelOperand& o : c.operands) o.dtype = DType::F32;
+  KernelCost all_f32 = model.cost(c);
+  EXPECT_TRUE(all_f32.f32_gemm_as_bf16);
+  EXPECT_DOUBLE_EQ(all_f32.body_s, f32_out.body_s);  // f32 inputs timed as bf16, the output as f32
+}
+
 TEST(AttentionCost, CausalPairsAndFlopsBoundTheMatrixTime) {
   for (const char* name : {"t1", "h20", "a100"}) {
     ChipTimer timer(arch::load_chip(name));

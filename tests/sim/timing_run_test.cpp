@@ -106,6 +106,29 @@ TEST(TimingRun, TiledGemmOnManyCoresDoesEveryMacOnce) {
   EXPECT_GT(cycles, 300.0 * 200 * 500 / (4 * 64 * 64));
 }
 
+TEST(TimingRun, F32OutputGemmWithManyKStepsPerTileRuns) {
+  // The DMA engine stores an f32 tile straight from the accumulator; that store must come
+  // before the loads of the next tile that wait for its mmas, or the program deadlocks.
+  arch::ChipSpec t1 = chip("t1");
+  GemmProblem problem{{8192, 3072, 768}, DType::BF16, DType::F32};
+  GemmTiling tiling = choose_gemm_tiling(t1, problem, false);
+  ASSERT_GT(problem.shape.k / tiling.k, 2);
+  TimingModel model(t1);
+  Stats stats(t1);
+  SimObserver* observers[] = {&stats};
+  double cycles = run_timing(model, static_cast<int>(t1.cores), gemm_work(t1, problem, tiling), observers);
+  EXPECT_EQ(stats.total(isa::Engine::Matrix).flops, 2.0 * 8192 * 3072 * 768);
+  EXPECT_GE(stats.bytes(Level::Hbm), 8192LL * 3072 * 4);  // c stored as f32
+  // At least the matrix engines' time at peak, and within 25 % of the bf16-output GEMM's time.
+  EXPECT_GT(cycles, 8192.0 * 3072 * 768 / (32 * 64 * 64));
+  TimingModel bf16_model(t1);
+  GemmProblem bf16 = problem;
+  bf16.output = DType::BF16;
+  double bf16_cycles = run_timing(bf16_model, static_cast<int>(t1.cores),
+                                  gemm_work(t1, bf16, choose_gemm_tiling(t1, bf16, false)), {});
+  EXPECT_LT(cycles, 1.25 * bf16_cycles);
+}
+
 TEST(TimingRun, TilesFitTheScratchpad) {
   arch::ChipSpec a100 = chip("a100");
   GemmProblem problem{{8192, 8192, 8192}, DType::F16, DType::F16};
