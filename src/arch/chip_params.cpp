@@ -1,5 +1,6 @@
 // The table of chip parameters and the code that reads a value of each type from text.
 #include "arch/chip_params.h"
+#include "base/edit_distance.h"
 
 #include <algorithm>
 #include <array>
@@ -218,20 +219,6 @@ ParamValue read_value(const ParamSpec& spec, std::string_view text) {
   return value;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 }  // namespace
 

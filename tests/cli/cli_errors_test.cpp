@@ -2,6 +2,8 @@
 // exit code 1, and no output file left behind.
 #include <gtest/gtest.h>
 
+#include "common/run_tessera.h"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -12,22 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run_tessera(const std::string& args) {
-  std::string command = std::string(TESSERA_BINARY_DIR) + "/tessera " + args + " 2>&1";
-  CommandResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using tessera::testing::CommandResult;
+using tessera::testing::run_tessera;
 
 std::string temp_dir(const std::string& name) {
   std::string dir = std::string(TESSERA_BINARY_DIR) + "/test-tmp/cli-" + name;
@@ -80,7 +68,9 @@ TEST(CliErrors, SequenceLongerThanTheContext) {
 
 TEST(CliErrors, UnknownDevice) {
   expect_one_line_error(run_tessera("train --model mlp --dataset fashion-mnist --device tpu --steps 1 --quiet"),
-                        "unknown device 'tpu': the registered backends are cpu, cpu-ref");
+                        "unknown device 'tpu': the registered backends are chip:a100, chip:ascend910b");
+  expect_one_line_error(run_tessera("train --model mlp --dataset fashion-mnist --device tpu --steps 1 --quiet"),
+                        "chip:t1, cpu, cpu-ref, record");
 }
 
 TEST(CliErrors, ResumeWithoutCheckpointAndCorruptCheckpoint) {

@@ -3,6 +3,8 @@
 // with a trace; bad options and runtime errors are one-line errors.
 #include <gtest/gtest.h>
 
+#include "common/run_tessera.h"
+
 #include <array>
 #include <bit>
 #include <cstdio>
@@ -17,22 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run_tessera(const std::string& args) {
-  std::string command = std::string(TESSERA_BINARY_DIR) + "/tessera " + args + " 2>&1";
-  CommandResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using tessera::testing::CommandResult;
+using tessera::testing::run_tessera;
 
 // Little-endian bytes of a program.
 struct Bytes {

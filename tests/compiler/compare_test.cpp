@@ -4,6 +4,8 @@
 // model that does not fit the chip's memory.
 #include <gtest/gtest.h>
 
+#include "common/run_tessera.h"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -36,22 +38,8 @@ TEST(CompareChips, GptMiniStepIsFasterOnT1ThanOnTheH20) {
   EXPECT_LT(costs["t1"].seconds, costs["h20"].seconds);
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run_tessera(const std::string& args) {
-  std::string command = std::string(TESSERA_BINARY_DIR) + "/tessera " + args + " 2>&1";
-  CommandResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using tessera::testing::CommandResult;
+using tessera::testing::run_tessera;
 
 void expect_error(const CommandResult& r, const std::string& expected) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
