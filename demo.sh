@@ -7,8 +7,8 @@ tessera=build/tessera
 runs=${RUNS_DIR:-runs}
 
 echo "== gpt-mini on the King James Bible (character tokenizer) =="
-$tessera train --model gpt-mini --dataset kjv --tokenizer char --steps 300 --batch 16 --seq 128 \
-  --lr 2e-3 --warmup 30 --eval-every 100 --checkpoint-dir "$runs/gpt-mini-kjv"
+$tessera train --model gpt-mini --dataset kjv --tokenizer char --steps 1200 --batch 16 --seq 128 \
+  --lr 3e-3 --warmup 50 --eval-every 400 --checkpoint-dir "$runs/gpt-mini-kjv"
 $tessera sample --checkpoint "$runs/gpt-mini-kjv" --prompt "And God said" --tokens 200
 
 echo "== CNN on Fashion-MNIST =="

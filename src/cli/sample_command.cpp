@@ -1,4 +1,5 @@
 // `tessera sample`: text from a GPT checkpoint.
+#include <algorithm>
 #include <cstdio>
 
 #include "base/error.h"
@@ -31,7 +32,10 @@ const CommandRegistrar kSample("sample", "generate text from a GPT checkpoint", 
     if (!gpt || !saved.tokenizer) fail("--checkpoint '{}' holds a {} model, not a GPT", o->checkpoint, saved.state.at("model").get<std::string>());
     if (o->tokens < 0) fail("--tokens must not be negative, got {}", o->tokens);
     std::vector<int32_t> prompt = saved.tokenizer->encode(o->prompt);
-    std::vector<int32_t> out = generate(*gpt, prompt, o->tokens, o->temperature, o->top_k, o->seed, gpt->config().block_size);
+    // The context window is the sequence length the model was trained on: positions beyond it
+    // have untrained position embeddings.
+    int64_t window = std::min(gpt->config().block_size, saved.state.value("seq", gpt->config().block_size));
+    std::vector<int32_t> out = generate(*gpt, prompt, o->tokens, o->temperature, o->top_k, o->seed, window);
     std::printf("%s%s\n", o->prompt.c_str(), saved.tokenizer->decode(out).c_str());
   };
 });
