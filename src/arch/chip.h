@@ -39,7 +39,10 @@ struct ChipSpec {
   std::string name, description;
   int64_t cores = 0;
   double clock_hz = 0;
-  double launch_overhead_s = 0;  // fixed cost of launching one kernel
+  double launch_overhead_s = 0;     // fixed cost of launching one kernel
+  double gemm_call_overhead_s = 0;  // fixed cost of one GEMM-library call; 0 = launch_overhead_s
+  // What a GEMM (or convolution, or attention) call pays on top of its body.
+  double gemm_overhead_s() const { return gemm_call_overhead_s > 0 ? gemm_call_overhead_s : launch_overhead_s; }
 
   MatrixEngine matrix;
   VectorEngine vector;

@@ -91,6 +91,9 @@ std::vector<ParamSpec> make_table() {
                        [](ChipSpec& c, const ParamValue& v) { c.clock_hz = v.number; }));
   t.push_back(quantity("launch_overhead", Dimension::duration, "0us", 0, 1, "fixed cost of launching one kernel",
                        [](ChipSpec& c, const ParamValue& v) { c.launch_overhead_s = v.number; }));
+  t.push_back(quantity("gemm_call_overhead", Dimension::duration, "0us", 0, 1,
+                       "fixed cost of one GEMM, convolution or attention call (0 = launch_overhead)",
+                       [](ChipSpec& c, const ParamValue& v) { c.gemm_call_overhead_s = v.number; }));
 
   t.push_back(choice("matrix.kind", ParamType::choice, names_of(kMatrixKinds, matrix_kind_name), "",
                      "systolic: an R x C PE array; tensor_core: a throughput of MACs per cycle",

@@ -97,21 +97,22 @@ double KernelCostModel::gemm_seconds(const sim::GemmProblem& problem) {
 KernelCostModel::KernelCostModel(const arch::ChipSpec& chip) : timer_(chip), figures_(arch::chip_figures(chip)) {}
 
 KernelCost KernelCostModel::cost(const KernelCall& call) {
+  double gemm = chip().gemm_overhead_s(), launch = chip().launch_overhead_s;
   switch (call.kernel) {
-    case Kernel::Matmul: return finish(gemm_cost(call));
-    case Kernel::Attention: return finish(attention_cost(call, false));
-    case Kernel::AttentionBackward: return finish(attention_cost(call, true));
-    case Kernel::Conv2d: return finish(conv_cost(call, false));
-    case Kernel::Conv2dBackward: return finish(conv_cost(call, true));
-    default: return finish(memory_bound_cost(call));
+    case Kernel::Matmul: return finish(gemm_cost(call), gemm);
+    case Kernel::Attention: return finish(attention_cost(call, false), gemm);
+    case Kernel::AttentionBackward: return finish(attention_cost(call, true), gemm);
+    case Kernel::Conv2d: return finish(conv_cost(call, false), gemm);
+    case Kernel::Conv2dBackward: return finish(conv_cost(call, true), gemm);
+    default: return finish(memory_bound_cost(call), launch);
   }
 }
 
-KernelCost KernelCostModel::finish(KernelCost c) const {
+KernelCost KernelCostModel::finish(KernelCost c, double overhead_s) const {
   c.memory_s = static_cast<double>(c.bytes) / figures_.hbm_bytes_per_s;
   c.body_s = std::max(c.body_s, c.memory_s);
   c.compute_bound = c.compute_s >= c.memory_s;
-  c.launch_s = chip().launch_overhead_s;
+  c.launch_s = overhead_s;
   c.seconds = c.body_s + c.launch_s;
   return c;
 }

@@ -1,5 +1,7 @@
-// The time of each logged kernel (backends/record/kernel_call.h) on a chip. Every kernel pays
-// the chip's launch overhead (ChipSpec.launch_overhead_s) on top of its body:
+// The time of each logged kernel (backends/record/kernel_call.h) on a chip. Every kernel pays a
+// fixed cost on top of its body: matmul, attention and convolution the GEMM-call overhead
+// (ChipSpec::gemm_overhead_s(), the 21 us fitted on measured A100 cuBLAS calls), the others the
+// kernel launch overhead (ChipSpec.launch_overhead_s):
 // - matmul: the tiled GEMM program through the simulator's timing model (chip_timer.h), with
 //   16-bit inputs; f32 operands are timed as bf16 (the matrix engines take 16-bit inputs) and
 //   counted in KernelCost.f32_gemm_as_bf16; an f32 output is timed as f32 (stored from the
@@ -38,7 +40,7 @@ namespace tessera::compiler {
 struct KernelCost {
   double seconds = 0;    // body + launch
   double body_s = 0;     // the kernel's own time
-  double launch_s = 0;   // the chip's fixed cost per kernel
+  double launch_s = 0;   // the fixed cost of this kernel: GEMM-call or launch overhead
   double compute_s = 0;  // engine time: FLOPs at peak, or attention's modelled time
   double memory_s = 0;   // bytes at HBM bandwidth
   bool compute_bound = false;
@@ -59,7 +61,7 @@ class KernelCostModel {
   KernelCost attention_cost(const KernelCall& call, bool backward);
   KernelCost conv_cost(const KernelCall& call, bool backward);
   KernelCost memory_bound_cost(const KernelCall& call) const;
-  KernelCost finish(KernelCost cost) const;  // adds the launch, classifies the bound
+  KernelCost finish(KernelCost cost, double overhead_s) const;  // adds the fixed cost, classifies the bound
 
   ChipTimer timer_;
   arch::ChipFigures figures_;

@@ -12,7 +12,7 @@ GemmPrediction predict_gemm(const ChipSpec& chip, const GemmProblem& problem, St
   std::vector<SimObserver*> observers;
   if (stats) observers.push_back(stats);
   p.cycles = run_timing(model, static_cast<int>(chip.cores), gemm_work(chip, problem, p.tiling), observers);
-  p.seconds = p.cycles / chip.clock_hz + chip.launch_overhead_s;
+  p.seconds = p.cycles / chip.clock_hz + chip.gemm_overhead_s();
   const arch::GemmShape& s = problem.shape;
   p.flops_per_s = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) / p.seconds;
   return p;

@@ -155,7 +155,7 @@ LayerReport run_gemm_layer(const ChipSpec& chip, const TopologyLayer& layer, Tim
   r.overall_util = macs / (macs_per_cycle * static_cast<double>(chip.cores) * r.total_cycles);
   r.mapping_efficiency = macs / mapping.slots;
   r.compute_util = macs / (macs_per_cycle * stats.total(isa::Engine::Matrix).compute_cycles);
-  r.seconds = stats.seconds() + chip.launch_overhead_s;
+  r.seconds = stats.seconds() + chip.gemm_overhead_s();
   return r;
 }
 
