@@ -86,11 +86,14 @@ void run_backward(const Tensor& root, const Tensor& seed) {
       if (g.shape() != input.shape())
         fail("internal: gradient of '{}' input {} has shape {}, expected {}", node->op, i,
              shape_str(g.shape()), shape_str(input.shape()));
+      // A gradient has its tensor's dtype (as in PyTorch): the bf16 output of an autocast
+      // Linear receives a bf16 gradient even when the residual stream it joins is f32.
+      Tensor typed = g.dtype() == input.dtype() ? g : g.to(input.dtype());
       if (input.grad_fn()) {
-        accumulate(grads[input.grad_fn().get()], g);
+        accumulate(grads[input.grad_fn().get()], typed);
       } else {
         Tensor leaf = input.grad();
-        accumulate(leaf, g.dtype() == input.dtype() ? g : g.to(input.dtype()));
+        accumulate(leaf, typed);
         input.set_grad(leaf);
       }
     }
