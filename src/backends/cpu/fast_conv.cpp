@@ -33,24 +33,40 @@ Geometry geometry(const View& x, const View& weight, const View& y, const Conv2d
   return g;
 }
 
+// The output columns [lo, hi) whose input column ow * stride - padding + j lies inside the row.
+struct Span {
+  int64_t lo, hi;
+};
+Span inside(const Geometry& g, int64_t j) {
+  int64_t first = g.padding - j;  // smallest ow * stride that lands inside
+  int64_t lo = first <= 0 ? 0 : (first + g.stride - 1) / g.stride;
+  int64_t last = g.width - 1 + g.padding - j;  // largest ow * stride that lands inside
+  int64_t hi = last < 0 ? 0 : std::min(g.out_w, last / g.stride + 1);
+  return {lo, std::max(lo, hi)};
+}
+
 // cols (C*KH*KW, OH*OW) of one sample x (C, H, W), rows `ld` apart; padding reads as 0.
 void im2col(const float* x, const Geometry& g, float* cols, int64_t ld) {
   for (int64_t c = 0; c < g.channels; ++c)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         float* row = cols + ((c * g.kh + i) * g.kw + j) * ld;
+        Span span = inside(g, j);
         for (int64_t oh = 0; oh < g.out_h; ++oh) {
           int64_t ih = oh * g.stride - g.padding + i;
           float* out = row + oh * g.out_w;
-          if (ih < 0 || ih >= g.height) {
+          if (ih < 0 || ih >= g.height || span.lo == span.hi) {
             std::fill(out, out + g.out_w, 0.0f);
             continue;
           }
-          const float* in = x + (c * g.height + ih) * g.width;
-          for (int64_t ow = 0; ow < g.out_w; ++ow) {
-            int64_t iw = ow * g.stride - g.padding + j;
-            out[ow] = iw >= 0 && iw < g.width ? in[iw] : 0.0f;
+          const float* in = x + (c * g.height + ih) * g.width - g.padding + j;
+          std::fill(out, out + span.lo, 0.0f);
+          if (g.stride == 1) {
+            std::copy(in + span.lo, in + span.hi, out + span.lo);
+          } else {
+            for (int64_t ow = span.lo; ow < span.hi; ++ow) out[ow] = in[ow * g.stride];
           }
+          std::fill(out + span.hi, out + g.out_w, 0.0f);
         }
       }
 }
@@ -61,16 +77,70 @@ void col2im(const float* cols, const Geometry& g, float* dx) {
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         const float* row = cols + ((c * g.kh + i) * g.kw + j) * g.pixels();
+        Span span = inside(g, j);
         for (int64_t oh = 0; oh < g.out_h; ++oh) {
           int64_t ih = oh * g.stride - g.padding + i;
           if (ih < 0 || ih >= g.height) continue;
-          float* out = dx + (c * g.height + ih) * g.width;
-          for (int64_t ow = 0; ow < g.out_w; ++ow) {
-            int64_t iw = ow * g.stride - g.padding + j;
-            if (iw >= 0 && iw < g.width) out[iw] += row[oh * g.out_w + ow];
+          float* out = dx + (c * g.height + ih) * g.width - g.padding + j;
+          const float* in = row + oh * g.out_w;
+          if (g.stride == 1) {
+            for (int64_t ow = span.lo; ow < span.hi; ++ow) out[ow] += in[ow];
+          } else {
+            for (int64_t ow = span.lo; ow < span.hi; ++ow) out[ow * g.stride] += in[ow];
           }
         }
       }
+}
+
+// One output row of a 2x2 stride-2 max pool: rows `top` and `top + width` of a plane give
+// out_w outputs, 16 at a time. Same choice as the scalar loop: the first maximum in window
+// order (top-left, top-right, bottom-left, bottom-right) wins; a NaN wins and stays.
+void max_pool_2x2_row(const float* top, int64_t width, int64_t top_pos, int64_t out_w, float* y,
+                      int64_t* idx) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int64_t ow = 0; ow < out_w; ow += 16) {
+    int64_t count = std::min<int64_t>(16, out_w - ow);
+    __mmask16 low = fast::tail_mask(2 * count), 
+             high = count > 8 ? fast::tail_mask(2 * count - 16) : 0;
+    __m512 t0 = fast::load(top + 2 * ow, low), t1 = fast::load(top + 2 * ow + 16, high);
+    __m512 b0 = fast::load(top + width + 2 * ow, low);
+    __m512 b1 = fast::load(top + width + 2 * ow + 16, high);
+    __m512 window[4] = {_mm512_permutex2var_ps(t0, even, t1), _mm512_permutex2var_ps(t0, odd, t1),
+                        _mm512_permutex2var_ps(b0, even, b1), _mm512_permutex2var_ps(b0, odd, b1)};
+    const int32_t offsets[4] = {0, 1, static_cast<int32_t>(width), static_cast<int32_t>(width + 1)};
+    __m512 best = window[0];
+    __m512i offset = _mm512_setzero_si512();
+    for (int k = 1; k < 4; ++k) {
+      __m512 v = window[k];
+      __mmask16 take = _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q) &
+                       (_mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
+      best = _mm512_mask_mov_ps(best, take, v);
+      offset = _mm512_mask_mov_epi32(offset, take, _mm512_set1_epi32(offsets[k]));
+    }
+    __mmask16 out_mask = fast::tail_mask(count);
+    fast::store(y + ow, best, out_mask);
+    // position = top_pos + 2 * (ow + lane) + offset, widened to int64 in two halves of 8.
+    __m512i pos = _mm512_add_epi32(offset, even);
+    __m512i base = _mm512_set1_epi64(top_pos + 2 * ow);
+    __m512i lo = _mm512_add_epi64(base, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(pos)));
+    __m512i hi = _mm512_add_epi64(base, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(pos, 1)));
+    _mm512_mask_storeu_epi64(idx + ow, static_cast<__mmask8>(out_mask & 0xFF), lo);
+    if (count > 8) _mm512_mask_storeu_epi64(idx + ow + 8, static_cast<__mmask8>(out_mask >> 8), hi);
+  }
+}
+
+// sum of n floats in double: eight lanes in a fixed order, then the lanes in order.
+double sum_f64(const float* x, int64_t n) {
+  __m512d lanes = _mm512_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) lanes = _mm512_add_pd(lanes, _mm512_cvtps_pd(_mm256_loadu_ps(x + i)));
+  alignas(64) double parts[8];
+  _mm512_store_pd(parts, lanes);
+  double sum = 0.0;
+  for (double part : parts) sum += part;
+  for (; i < n; ++i) sum += x[i];
+  return sum;
 }
 
 bool all_f32_contiguous(std::initializer_list<const View*> views) {
@@ -115,14 +185,23 @@ void FastBackend::conv2d_backward(const View& x, const View& weight, const View&
   float *dxs = dx.as<float>(), *dw = dweight.as<float>();
   // The batch's columns side by side (C*KH*KW, N*OH*OW) and dy regrouped as (O, N*OH*OW).
   int64_t wide = g.batch * pixels;
-  std::vector<float> cols(static_cast<size_t>(patch * wide));
-  std::vector<float> grads(static_cast<size_t>(g.out_channels * wide));
+  // Reused between calls; every element is written below before it is read.
+  // Reused between calls (the caller's thread owns them); every element is written before use.
+  thread_local std::vector<float> cols_buffer, grads_buffer;
+  cols_buffer.resize(static_cast<size_t>(patch * wide));
+  grads_buffer.resize(static_cast<size_t>(g.out_channels * wide));
+  float *cols = cols_buffer.data(), *grads = grads_buffer.data();
+  // Per-sample bias-gradient sums (N, O), added over the samples in order afterwards.
+  std::vector<double> bias_sums(dbias.data ? static_cast<size_t>(g.batch * g.out_channels) : 0);
 #pragma omp parallel for schedule(static) if (g.batch > 1)
   for (int64_t n = 0; n < g.batch; ++n) {
-    im2col(xs + n * plane_in, g, cols.data() + n * pixels, wide);
+    im2col(xs + n * plane_in, g, cols + n * pixels, wide);
     const float* gn = gs + n * g.out_channels * pixels;
     for (int64_t o = 0; o < g.out_channels; ++o)
-      std::copy(gn + o * pixels, gn + (o + 1) * pixels, grads.data() + o * wide + n * pixels);
+      std::copy(gn + o * pixels, gn + (o + 1) * pixels, grads + o * wide + n * pixels);
+    if (dbias.data)
+      for (int64_t o = 0; o < g.out_channels; ++o)
+        bias_sums[n * g.out_channels + o] = sum_f64(gn + o * pixels, pixels);
     // dx[n] = col2im(weight^T (C*KH*KW, O) @ dy[n] (O, OH*OW)).
     thread_local std::vector<float> dcols;
     dcols.resize(static_cast<size_t>(patch * pixels));
@@ -138,13 +217,12 @@ void FastBackend::conv2d_backward(const View& x, const View& weight, const View&
   product.k = wide;
   product.transpose_b = true;
   product.accumulate = true;
-  fast::gemm_f32(grads.data(), cols.data(), dw, product);
+  fast::gemm_f32(grads, cols, dw, product);
   if (dbias.data) {
     float* db = dbias.as<float>();
     for (int64_t o = 0; o < g.out_channels; ++o) {
       double sum = 0.0;
-      const float* row = grads.data() + o * wide;
-      for (int64_t i = 0; i < wide; ++i) sum += row[i];
+      for (int64_t n = 0; n < g.batch; ++n) sum += bias_sums[n * g.out_channels + o];
       db[o] = static_cast<float>(db[o] + sum);
     }
   }
@@ -163,6 +241,13 @@ void FastBackend::max_pool2d(const View& x, const View& y, const View& indices, 
 #pragma omp parallel for schedule(static) if (x.numel() >= fast::kParallelMin)
   for (int64_t plane = 0; plane < planes; ++plane) {
     const float* in = xs + plane * height * width;
+    if (kernel == 2 && stride == 2) {
+      for (int64_t oh = 0; oh < out_h; ++oh) {
+        int64_t o = (plane * out_h + oh) * out_w;
+        max_pool_2x2_row(in + 2 * oh * width, width, 2 * oh * width, out_w, ys + o, idx + o);
+      }
+      continue;
+    }
     for (int64_t oh = 0; oh < out_h; ++oh)
       for (int64_t ow = 0; ow < out_w; ++ow) {
         int64_t best_pos = (oh * stride) * width + ow * stride;
