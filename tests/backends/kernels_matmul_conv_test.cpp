@@ -153,7 +153,9 @@ const PoolCase kPoolCases[] = {{{1, 1, 1, 1}, 1, 1},
                                {{2, 3, 7, 7}, 2, 2},
                                {{1, 2, 9, 8}, 3, 2},
                                {{1, 1, 5, 5}, 1, 1},
-                               {{2, 2, 33, 33}, 3, 3}};
+                               {{2, 2, 33, 33}, 3, 3},
+                               {{1, 2, 9, 71}, 2, 2},    // 2x2 rows of 35: 16 + 16 + 3 lanes
+                               {{1, 1, 4, 36}, 2, 2}};  // 2x2 rows of 18: 16 + 2 lanes
 
 TEST_P(MatmulConvKernels, MaxPool2dAndItsBackward) {
   for (DType dtype : kFloatDTypes)
