@@ -18,12 +18,15 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
   switch (kernel) {
     case Kernel::Matmul:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
+    case Kernel::Copy:
+      return dtype == DType::F32 || dtype == DType::BF16;
     case Kernel::Fill:
     case Kernel::Binary:
     case Kernel::Unary:
     case Kernel::UnaryBackward:
     case Kernel::Affine:
     case Kernel::Reduce:
+    case Kernel::AdamW:
       return dtype == DType::F32;
     default:
       return false;

@@ -10,9 +10,11 @@
 //   that a training run can report its simulated step time. Each launch also costs the chip's
 //   launch overhead.
 // - Kernels run on the chip (supports() says exactly these): matmul (f32 or bf16: bf16 inputs,
-//   f32 accumulation on the matrix engine), and in f32: fill, binary (any broadcast; a
-//   row-broadcast or scalar b is read once per tile, other broadcasts are staged expanded),
-//   unary, unary_backward (relu, gelu), affine and reduce (sum, max). Called directly, the
+//   f32 accumulation on the matrix engine), copy (f32 and bf16; a contiguous bf16 destination
+//   is rounded by vconvert), and in f32: fill, binary (any broadcast; a row-broadcast or scalar
+//   b is read once per tile, other broadcasts are staged expanded), unary, unary_backward
+//   (relu, gelu), affine, reduce (sum, max) and adamw (bias corrections computed on the host
+//   and loaded as constants). Called directly, the
 //   other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>
@@ -42,6 +44,7 @@ class ChipBackend : public ReferenceBackend {
   std::string name() const override;
   bool supports(Kernel kernel, DType dtype) const override;
 
+  void copy(const View& src, const View& dst) override;
   void fill(const View& dst, double value) override;
   void binary(BinaryOp op, const View& a, const View& b, const View& out) override;
   void unary(UnaryOp op, const View& x, const View& out) override;
@@ -49,6 +52,7 @@ class ChipBackend : public ReferenceBackend {
   void affine(const View& x, const View& out, float scale, float shift) override;
   void reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) override;
   void matmul(const View& a, const View& b, const View& out, const MatmulArgs& args) override;
+  void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;

@@ -97,6 +97,30 @@ void gelu_backward_ops(Plan& p) {
 
 }  // namespace
 
+void ChipBackend::copy(const View& src, const View& dst) {
+  int64_t rows, cols;
+  rows_cols(dst.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back({stage_f32(hbm, src), Layout::Full, 0});
+  // A contiguous bf16 destination is rounded on the chip; any other one is scattered on the way back.
+  bool convert = dst.dtype == DType::BF16 && dst.is_contiguous();
+  Plan::Op op = unary_op(0, 0, isa::UnaryFn::Copy);
+  if (convert) {
+    p.temporaries = 1;
+    op.kind = OpKind::Convert, op.dst = p.temporary_slot(0), op.to = DType::BF16;
+  }
+  p.ops = {op};
+  int64_t result = hbm.place(dst.numel() * (convert ? 2 : 4));
+  p.outputs = {{op.dst, result, convert ? DType::BF16 : DType::F32}};
+  run(Kernel::Copy, chip::elementwise_program(chip(), p));
+  if (convert) return fetch(dst.data, result, dst.numel() * 2);
+  fetch_f32(dst, result);
+}
+
 void ChipBackend::fill(const View& dst, double value) {
   int64_t rows, cols;
   rows_cols(dst.shape, rows, cols);
@@ -212,6 +236,41 @@ void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t ou
   isa::ReduceFn fn = op == ReduceOp::Sum ? isa::ReduceFn::Sum : isa::ReduceFn::Max;
   run(Kernel::Reduce, chip::reduce_program(chip(), fn, source, result, outer, n, inner));
   fetch_f32(out, result);
+}
+
+void ChipBackend::adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) {
+  int64_t n = param.numel();
+  if (n == 0) return;
+  TS_ASSERT(args.step >= 1);
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  // One row of n elements: the pass cuts it into column tiles.
+  p.rows = 1, p.cols = n;
+  for (const View* x : {&param, &grad, &m, &v}) p.inputs.push_back({stage_f32(hbm, *x), Layout::Full, 0});
+  // The bias corrections are scalars of the step, computed here as the reference does.
+  float correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta1), args.step));
+  float correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta2), args.step));
+  p.constants = {args.lr * args.weight_decay, args.beta1, 1.0f - args.beta1, args.beta2, 1.0f - args.beta2,
+                 correction1, correction2, args.eps, args.lr};
+  int LRWD = p.constant_slot(0), B1 = LRWD + 1, OMB1 = LRWD + 2, B2 = LRWD + 3, OMB2 = LRWD + 4, BC1 = LRWD + 5,
+      BC2 = LRWD + 6, EPS = LRWD + 7, LR = LRWD + 8;
+  p.temporaries = 2;
+  int P = 0, G = 1, M = 2, V = 3, t0 = p.temporary_slot(0), t1 = t0 + 1;
+  using F = isa::BinaryFn;
+  p.ops = {binary_op(t0, P, LRWD, F::Mul), binary_op(P, P, t0, F::Sub),                              // decay
+           binary_op(M, M, B1, F::Mul),    binary_op(t0, G, OMB1, F::Mul), binary_op(M, M, t0, F::Add),  // m
+           binary_op(V, V, B2, F::Mul),    binary_op(t0, G, OMB2, F::Mul), binary_op(t0, t0, G, F::Mul),
+           binary_op(V, V, t0, F::Add),                                                                // v
+           binary_op(t0, M, BC1, F::Div),  binary_op(t0, t0, LR, F::Mul),                              // lr m_hat
+           binary_op(t1, V, BC2, F::Div),  unary_op(t1, t1, isa::UnaryFn::Sqrt), binary_op(t1, t1, EPS, F::Add),
+           binary_op(t0, t0, t1, F::Div),  binary_op(P, P, t0, F::Sub)};
+  int64_t param_out = hbm.place(n * 4), m_out = hbm.place(n * 4), v_out = hbm.place(n * 4);
+  p.outputs = {{P, param_out, DType::F32}, {M, m_out, DType::F32}, {V, v_out, DType::F32}};
+  run(Kernel::AdamW, chip::elementwise_program(chip(), p));
+  fetch_f32(param, param_out);
+  fetch_f32(m, m_out);
+  fetch_f32(v, v_out);
 }
 
 void ChipBackend::matmul(const View& a, const View& b, const View& out, const MatmulArgs& g) {
