@@ -1,6 +1,7 @@
 // The chip backends beyond the kernel harness: matmul of general f32 inputs (rounded to bf16 on
-// the way to the matrix engine), multi-tile and multi-core shapes, the simulated time they add
-// up, the kernels they claim, and the registry's names.
+// the way to the matrix engine), multi-tile and multi-core shapes (cross-entropy's targets in
+// tiles of many rows), the simulated time they add up, the kernels they claim, and the
+// registry's names.
 #include "backends/chip/chip_backend.h"
 
 #include "base/error.h"
@@ -63,13 +64,38 @@ TEST(ChipBackendTest, RowBroadcastAddAndColumnSumsSpanTheCores) {
       plus_abs(storage_tolerance(DType::F32), 1e-4), "bias gradient: sums over 1500 rows");
 }
 
+TEST(ChipBackendTest, CrossEntropyFindsTargetsInTilesOfManyRows) {
+  // 1000 rows: tiles of many rows on every core, so that each row's target index is counted
+  // from its tile's start; every third row is ignored.
+  const int64_t rows = 1000, vocab = 37;
+  std::vector<float> logits = random_values(rows * vocab, 11, -4.0f, 4.0f);
+  std::vector<float> targets = random_ints(rows, 12, 0, vocab), dlosses = random_values(rows, 13);
+  for (int64_t r = 2; r < rows; r += 3) targets[r] = -1;
+  expect_matches_reference(
+      t1(),
+      [&](Workspace& ws) {
+        View x = ws.input(DType::F32, {rows, vocab}, logits), t = ws.input(DType::I32, {rows}, targets);
+        View losses = ws.output(DType::F32, {rows}), lse = ws.output(DType::F32, {rows});
+        View dlogits = ws.output(DType::F32, {rows, vocab});
+        ws.backend().cross_entropy(x, t, losses, lse);
+        ws.backend().cross_entropy_backward(x, t, lse, ws.input(DType::F32, {rows}, dlosses), dlogits);
+        return std::vector<View>{losses, lse, dlogits};
+      },
+      plus_abs(storage_tolerance(DType::F32), 1e-6 * vocab), "cross_entropy 1000 x 37");
+}
+
 TEST(ChipBackendTest, ClaimsExactlyTheKernelsItRuns) {
   EXPECT_TRUE(t1().supports(Kernel::Matmul, DType::F32));
   EXPECT_TRUE(t1().supports(Kernel::Matmul, DType::BF16));
   EXPECT_TRUE(t1().supports(Kernel::Binary, DType::F32));
   EXPECT_FALSE(t1().supports(Kernel::Binary, DType::BF16));
   EXPECT_FALSE(t1().supports(Kernel::Conv2d, DType::F32));
-  EXPECT_FALSE(t1().supports(Kernel::CrossEntropy, DType::F32));
+  EXPECT_TRUE(t1().supports(Kernel::Copy, DType::BF16));
+  EXPECT_TRUE(t1().supports(Kernel::AdamW, DType::F32));
+  EXPECT_TRUE(t1().supports(Kernel::CrossEntropy, DType::F32));
+  EXPECT_FALSE(t1().supports(Kernel::CrossEntropy, DType::BF16));
+  EXPECT_FALSE(t1().supports(Kernel::ReduceMax, DType::F32));
+  EXPECT_FALSE(t1().supports(Kernel::SumSquares, DType::F32));
   EXPECT_TRUE(t1().host_addressable());
 }
 

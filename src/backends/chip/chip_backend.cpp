@@ -27,6 +27,8 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::Affine:
     case Kernel::Reduce:
     case Kernel::AdamW:
+    case Kernel::CrossEntropy:
+    case Kernel::CrossEntropyBackward:
       return dtype == DType::F32;
     default:
       return false;

@@ -13,8 +13,10 @@
 //   f32 accumulation on the matrix engine), copy (f32 and bf16; a contiguous bf16 destination
 //   is rounded by vconvert), and in f32: fill, binary (any broadcast; a row-broadcast or scalar
 //   b is read once per tile, other broadcasts are staged expanded), unary, unary_backward
-//   (relu, gelu), affine, reduce (sum, max) and adamw (bias corrections computed on the host
-//   and loaded as constants). Called directly, the
+//   (relu, gelu), affine, reduce (sum, max), adamw (bias corrections computed on the host
+//   and loaded as constants) and cross_entropy with its backward (one tile holds whole rows,
+//   so the vocabulary must fit the scratchpad; the target logit is a vgather and the one-hot
+//   a vscatter_add at host-computed, tile-relative row offsets). Called directly, the
 //   other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>
@@ -22,6 +24,7 @@
 #include <string>
 
 #include "arch/chip.h"
+#include "backends/chip/tile_program.h"
 #include "backends/cpu/reference_backend.h"
 #include "isa/isa.h"
 #include "sim/simulator.h"
@@ -52,6 +55,9 @@ class ChipBackend : public ReferenceBackend {
   void affine(const View& x, const View& out, float scale, float shift) override;
   void reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) override;
   void matmul(const View& a, const View& b, const View& out, const MatmulArgs& args) override;
+  void cross_entropy(const View& logits, const View& targets, const View& losses, const View& lse) override;
+  void cross_entropy_backward(const View& logits, const View& targets, const View& lse, const View& dlosses,
+                              const View& dlogits) override;
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
@@ -72,6 +78,9 @@ class ChipBackend : public ReferenceBackend {
   void fetch(void* host, int64_t hbm_addr, int64_t bytes);
   // An f32 (rows, cols) result into `dst` (any strides: the copy-back scatters it).
   void fetch_f32(const View& dst, int64_t hbm_addr);
+  // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
+  // (a target < 0, an ignored row, points at the row's start) and 1 or 0 for whether it counts.
+  void stage_targets(Staging& hbm, chip::ElementwisePlan& p, const View& targets);
   // Runs a program with the timing model on and adds its time to the kernel's.
   void run(Kernel kernel, const isa::Program& program);
 

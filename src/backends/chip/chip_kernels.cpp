@@ -95,6 +95,20 @@ void gelu_backward_ops(Plan& p) {
            binary_op(t1, t1, t2, F::Add),  binary_op(g, g, t1, F::Mul)};
 }
 
+Plan::Op per_row(Plan::Op op) {
+  op.per_row = true;
+  return op;
+}
+Plan::Op col_b(Plan::Op op) {
+  op.col_b = true;
+  return op;
+}
+Plan::Op row_op(OpKind kind, int dst, int a, int b) {
+  Plan::Op op;
+  op.kind = kind, op.dst = dst, op.a = a, op.b = b;
+  return op;
+}
+
 }  // namespace
 
 void ChipBackend::copy(const View& src, const View& dst) {
@@ -271,6 +285,75 @@ void ChipBackend::adamw(const View& param, const View& grad, const View& m, cons
   fetch_f32(param, param_out);
   fetch_f32(m, m_out);
   fetch_f32(v, v_out);
+}
+
+void ChipBackend::stage_targets(Staging& hbm, chip::ElementwisePlan& p, const View& targets) {
+  int64_t tile_rows = chip::elementwise_tile_rows(chip(), p);
+  std::vector<int32_t> index(static_cast<size_t>(p.rows));
+  std::vector<float> valid(static_cast<size_t>(p.rows));
+  for (int64_t r = 0; r < p.rows; ++r) {
+    int64_t target = load_index(targets, r);
+    TS_ASSERT(target < p.cols);
+    index[r] = static_cast<int32_t>(r % tile_rows * p.cols + std::max<int64_t>(target, 0));
+    valid[r] = target < 0 ? 0.0f : 1.0f;
+  }
+  p.inputs[1] = {stage(hbm, index.data(), p.rows * 4), Layout::Col, 0};
+  p.inputs[2] = {stage(hbm, valid.data(), p.rows * 4), Layout::Col, 0};
+}
+
+void ChipBackend::cross_entropy(const View& logits, const View& targets, const View& losses, const View& lse) {
+  int64_t rows = targets.numel();
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = logits.numel() / rows, p.whole_rows = true;
+  p.inputs.resize(3);
+  p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
+  p.temporaries = 4;
+  int X = 0, INDEX = 1, VALID = 2, t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2, t3 = t0 + 3;
+  stage_targets(hbm, p, targets);
+  using F = isa::BinaryFn;
+  Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), row_sum = row_op(OpKind::Reduce, t2, t1, 0);
+  row_max.reduce = isa::ReduceFn::Max;
+  p.ops = {row_max,                                                                     // m
+           col_b(binary_op(t1, X, t0, F::Sub)), unary_op(t1, t1, isa::UnaryFn::Exp),  // exp(x - m)
+           row_sum,           per_row(unary_op(t2, t2, isa::UnaryFn::Log)),
+           per_row(binary_op(t2, t2, t0, F::Add)),                                     // lse
+           row_op(OpKind::Gather, t3, X, INDEX),                                       // x[target]
+           per_row(binary_op(t3, t2, t3, F::Sub)), per_row(binary_op(t3, t3, VALID, F::Mul))};
+  int64_t loss_out = hbm.place(rows * 4), lse_out = hbm.place(rows * 4);
+  p.outputs = {{t3, loss_out, DType::F32, true}, {t2, lse_out, DType::F32, true}};
+  run(Kernel::CrossEntropy, chip::elementwise_program(chip(), p));
+  fetch_f32(losses, loss_out);
+  fetch_f32(lse, lse_out);
+}
+
+void ChipBackend::cross_entropy_backward(const View& logits, const View& targets, const View& lse,
+                                         const View& dlosses, const View& dlogits) {
+  int64_t rows = targets.numel();
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = logits.numel() / rows, p.whole_rows = true;
+  p.inputs.resize(3);
+  p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
+  p.inputs.push_back({stage_f32(hbm, lse), Layout::Col, 0});
+  p.inputs.push_back({stage_f32(hbm, dlosses), Layout::Col, 0});
+  p.temporaries = 2;
+  int X = 0, INDEX = 1, VALID = 2, LSE = 3, DLOSS = 4, t0 = p.temporary_slot(0), t1 = t0 + 1;
+  stage_targets(hbm, p, targets);
+  using F = isa::BinaryFn;
+  p.ops = {binary_op(t0, X, LSE, F::Sub), unary_op(t0, t0, isa::UnaryFn::Exp),  // softmax
+           per_row(binary_op(t1, DLOSS, VALID, F::Mul)),                        // g: 0 for ignored rows
+           col_b(binary_op(t0, t0, t1, F::Mul)),                                // g softmax
+           per_row(unary_op(t1, t1, isa::UnaryFn::Neg)),
+           row_op(OpKind::ScatterAdd, t0, t1, INDEX)};                          // - g at the target
+  int64_t result = hbm.place(logits.numel() * 4);
+  p.outputs = {{t0, result, DType::F32}};
+  run(Kernel::CrossEntropyBackward, chip::elementwise_program(chip(), p));
+  fetch_f32(dlogits, result);
 }
 
 void ChipBackend::matmul(const View& a, const View& b, const View& out, const MatmulArgs& g) {

@@ -46,20 +46,31 @@ enum ReduceSemaphore { kTileLoaded = 0, kTileFree = 1, kJobDone = 2 };
 
 }  // namespace
 
-isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& p) {
+int64_t elementwise_tile_cols(const ElementwisePlan& p) { return p.whole_rows ? p.cols : std::min<int64_t>(p.cols, 1024); }
+
+int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& p) {
   using Layout = ElementwisePlan::Layout;
+  // Col inputs are counted as full tiles: (tile rows x 1) is never more.
   int64_t full_slots = p.temporaries, row_slots = 0;
-  for (const auto& in : p.inputs) (in.layout == Layout::Full ? full_slots : row_slots) += in.layout != Layout::Scalar;
+  for (const auto& in : p.inputs)
+    (in.layout == Layout::Full || in.layout == Layout::Col ? full_slots : row_slots) += in.layout != Layout::Scalar;
   int64_t scalar_inputs = 0;
   for (const auto& in : p.inputs) scalar_inputs += in.layout == Layout::Scalar;
   int64_t small_bytes = kAlign * (static_cast<int64_t>(p.constants.size()) + 2 * scalar_inputs);
-  int64_t tile_cols = std::min<int64_t>(p.cols, 1024);
+  int64_t tile_cols = elementwise_tile_cols(p);
   int64_t per_set = (chip.scratchpad_bytes - small_bytes) / 2 - row_slots * align(tile_cols * 4) - full_slots * kAlign;
   int64_t tile_rows = full_slots == 0 ? p.rows : per_set / (full_slots * tile_cols * 4);
   tile_rows = std::min(tile_rows, ceil_div(p.rows, chip.cores));
   if (tile_rows < 1)
     fail("chip {}: an elementwise tile of {} columns with {} slots does not fit its {} bytes of scratchpad", chip.name,
          tile_cols, p.slot_count(), chip.scratchpad_bytes);
+  return tile_rows;
+}
+
+isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& p) {
+  using Layout = ElementwisePlan::Layout;
+  int64_t tile_cols = elementwise_tile_cols(p);
+  int64_t tile_rows = elementwise_tile_rows(chip, p);
 
   // Scratchpad layout: constants, then two buffer sets of every other slot.
   std::vector<int64_t> constant_addr(p.constants.size());
@@ -74,7 +85,10 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
         continue;
       }
       Layout layout = s < static_cast<int>(p.inputs.size()) ? p.inputs[s].layout : Layout::Full;
-      int64_t bytes = layout == Layout::Full ? tile_rows * tile_cols * 4 : layout == Layout::Row ? tile_cols * 4 : 4;
+      int64_t bytes = layout == Layout::Full  ? tile_rows * tile_cols * 4
+                      : layout == Layout::Row ? tile_cols * 4
+                      : layout == Layout::Col ? tile_rows * 4
+                                              : 4;
       slot_addr[s][set] = next;
       next += align(bytes);
     }
@@ -108,6 +122,8 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
         if (in.layout == Layout::Full) {
           int64_t stride = in.row_stride ? in.row_stride : p.cols;
           s.push_back(dma(spm(dst), hbm(in.hbm_addr + (r0 * stride + c0) * 4), nr, nc * 4, nc * 4, stride * 4));
+        } else if (in.layout == Layout::Col) {
+          s.push_back(dma(spm(dst), hbm(in.hbm_addr + r0 * 4), 1, nr * 4, nr * 4, nr * 4));
         } else if (in.layout == Layout::Row) {
           s.push_back(dma(spm(dst), hbm(in.hbm_addr + c0 * 4), 1, nc * 4, nc * 4, nc * 4));
         } else {
@@ -123,27 +139,50 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
       extent(mine[i], r0, c0, nr, nc);
       int set = static_cast<int>(i % 2);
       auto slot = [&](int k) { return spm(slot_addr[k][set]); };
-      auto bcast = [&](int k) {
+      auto bcast = [&](const ElementwisePlan::Op& op) {
+        int k = op.b;
         bool constant = k >= p.constant_slot(0) && k < p.temporary_slot(0);
         Layout layout = k < static_cast<int>(p.inputs.size()) ? p.inputs[k].layout : Layout::Full;
-        isa::Broadcast b = constant || layout == Layout::Scalar ? isa::Broadcast::Scalar
-                           : layout == Layout::Row              ? isa::Broadcast::Row
-                                                                : isa::Broadcast::None;
+        isa::Broadcast b = constant || layout == Layout::Scalar     ? isa::Broadcast::Scalar
+                           : op.per_row                             ? isa::Broadcast::None
+                           : layout == Layout::Row                  ? isa::Broadcast::Row
+                           : layout == Layout::Col || op.col_b      ? isa::Broadcast::Col
+                                                                    : isa::Broadcast::None;
         return kind(OperandKind::Broadcast, static_cast<int64_t>(b));
       };
       s.push_back(sync(Opcode::Wait, Engine::Vector, kLoaded));
       for (const auto& op : p.ops) {
+        int64_t op_cols = op.per_row ? 1 : nc;
         switch (op.kind) {
           case ElementwisePlan::Op::Kind::Unary:
             s.push_back({Opcode::VUnary,
                          {kind(OperandKind::UnaryFn, static_cast<int64_t>(op.unary)), slot(op.dst), slot(op.a), imm(nr),
-                          imm(nc), dtype(DType::F32)},
+                          imm(op_cols), dtype(DType::F32)},
                          0});
             break;
           case ElementwisePlan::Op::Kind::Binary:
             s.push_back({Opcode::VBinary,
                          {kind(OperandKind::BinaryFn, static_cast<int64_t>(op.binary)), slot(op.dst), slot(op.a),
-                          slot(op.b), imm(nr), imm(nc), dtype(DType::F32), bcast(op.b)},
+                          slot(op.b), imm(nr), imm(op_cols), dtype(DType::F32), bcast(op)},
+                         0});
+            break;
+          case ElementwisePlan::Op::Kind::Reduce:
+            TS_ASSERT(p.whole_rows);
+            s.push_back({Opcode::VReduce,
+                         {kind(OperandKind::ReduceFn, static_cast<int64_t>(op.reduce)), slot(op.dst), slot(op.a),
+                          imm(nr), imm(nc), dtype(DType::F32)},
+                         0});
+            break;
+          case ElementwisePlan::Op::Kind::Gather:
+            TS_ASSERT(p.whole_rows);
+            s.push_back({Opcode::VGather,
+                         {slot(op.dst), slot(op.a), slot(op.b), imm(nr), imm(1), imm(nr * nc), dtype(DType::F32)},
+                         0});
+            break;
+          case ElementwisePlan::Op::Kind::ScatterAdd:
+            TS_ASSERT(p.whole_rows);
+            s.push_back({Opcode::VScatterAdd,
+                         {slot(op.dst), slot(op.b), slot(op.a), imm(nr), imm(1), imm(nr * nc), dtype(DType::F32)},
                          0});
             break;
           case ElementwisePlan::Op::Kind::Convert:
@@ -165,7 +204,11 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
       s.push_back(sync(Opcode::Wait, Engine::Dma, kComputed));
       for (const auto& out : p.outputs) {
         int64_t es = static_cast<int64_t>(dtype_size(out.dtype));
-        s.push_back(dma(hbm(out.hbm_addr + (r0 * p.cols + c0) * es), slot(out.slot), nr, nc * es, p.cols * es, nc * es));
+        if (out.per_row)
+          s.push_back(dma(hbm(out.hbm_addr + r0 * es), slot(out.slot), 1, nr * es, nr * es, nr * es));
+        else
+          s.push_back(
+              dma(hbm(out.hbm_addr + (r0 * p.cols + c0) * es), slot(out.slot), nr, nc * es, p.cols * es, nc * es));
       }
     }
   }

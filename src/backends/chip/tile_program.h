@@ -14,17 +14,25 @@ namespace tessera::chip {
 
 // An elementwise pass over a (rows, cols) problem, f32 in the scratchpad. Slots name tiles:
 // inputs first (in order), then constants, then temporaries. Every tile of the pass is
-// (tile rows x tile cols) except Row inputs (1 x tile cols) and constants (1 x 1).
+// (tile rows x tile cols) except Row inputs (1 x tile cols), Col inputs (tile rows x 1) and
+// constants (1 x 1). A plan with whole_rows keeps each row in one tile, so that ops can work
+// per row: Reduce, Gather and ScatterAdd, and ops marked per_row on (tile rows x 1) values.
 struct ElementwisePlan {
-  enum class Layout { Full, Row, Scalar };  // (rows, cols) / (1, cols) / (1, 1) in HBM
+  enum class Layout { Full, Row, Scalar, Col };  // (rows, cols) / (1, cols) / (1, 1) / (rows, 1)
   struct Input {
     int64_t hbm_addr = 0;
     Layout layout = Layout::Full;
     int64_t row_stride = 0;  // elements between rows in HBM (Full only); 0: cols
   };
   struct Op {
-    enum class Kind { Unary, Binary, Convert, Fill } kind = Kind::Unary;
+    // Reduce: dst (rows x 1) = fn over each row of a. Gather: dst (rows x 1) = a's element at
+    // index b (i32, rows x 1, counted from the tile's start). ScatterAdd: dst's element at
+    // index b += a (rows x 1).
+    enum class Kind { Unary, Binary, Convert, Fill, Reduce, Gather, ScatterAdd } kind = Kind::Unary;
     int dst = 0, a = 0, b = 0;
+    bool per_row = false;  // Unary/Binary on (rows x 1) values
+    bool col_b = false;    // Binary: b is a (rows x 1) value broadcast along the row
+    isa::ReduceFn reduce = isa::ReduceFn::Sum;
     isa::UnaryFn unary = isa::UnaryFn::Copy;
     isa::BinaryFn binary = isa::BinaryFn::Add;
     DType to = DType::F32;  // Convert: the dst dtype (a is f32)
@@ -34,8 +42,10 @@ struct ElementwisePlan {
     int slot = 0;
     int64_t hbm_addr = 0;
     DType dtype = DType::F32;  // of the slot and the HBM array
+    bool per_row = false;      // a (rows, 1) array of the slot's (rows x 1) values
   };
   int64_t rows = 0, cols = 0;
+  bool whole_rows = false;
   std::vector<Input> inputs;
   std::vector<float> constants;
   int temporaries = 0;
@@ -50,6 +60,8 @@ struct ElementwisePlan {
 // The program of an elementwise plan. Tiles are double-buffered: the DMA engine loads tile
 // i + 1 while the vector engine computes tile i.
 isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& plan);
+// The rows of each of the plan's tiles (tiles start at multiples of it).
+int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& plan);
 
 // x (outer, n, inner) f32 at x_addr -> out (outer, inner) f32 at out_addr, sum or max over n.
 // Each job is one (outer index, block of inner columns); it loads (n-block x columns) tiles,
