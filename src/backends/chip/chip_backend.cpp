@@ -28,6 +28,7 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::Reduce:
     case Kernel::AdamW:
     case Kernel::CrossEntropy:
+    case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
       return dtype == DType::F32;
     default:

@@ -16,7 +16,8 @@
 //   (relu, gelu), affine, reduce (sum, max), adamw (bias corrections computed on the host
 //   and loaded as constants) and cross_entropy with its backward (one tile holds whole rows,
 //   so the vocabulary must fit the scratchpad; the target logit is a vgather and the one-hot
-//   a vscatter_add at host-computed, tile-relative row offsets). Called directly, the
+//   a vscatter_add at host-computed, tile-relative row offsets) and reduce_max (whole rows too:
+//   the first arg-max is the max of is_max * (n - j)). Called directly, the
 //   other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>
@@ -55,6 +56,8 @@ class ChipBackend : public ReferenceBackend {
   void affine(const View& x, const View& out, float scale, float shift) override;
   void reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) override;
   void matmul(const View& a, const View& b, const View& out, const MatmulArgs& args) override;
+  void reduce_max(const View& x, const View& out, const View& indices, int64_t outer, int64_t n,
+                  int64_t inner) override;
   void cross_entropy(const View& logits, const View& targets, const View& losses, const View& lse) override;
   void cross_entropy_backward(const View& logits, const View& targets, const View& lse, const View& dlosses,
                               const View& dlogits) override;

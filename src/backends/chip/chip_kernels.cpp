@@ -287,6 +287,42 @@ void ChipBackend::adamw(const View& param, const View& grad, const View& m, cons
   fetch_f32(v, v_out);
 }
 
+void ChipBackend::reduce_max(const View& x, const View& out, const View& indices, int64_t outer, int64_t n,
+                             int64_t inner) {
+  if (outer * inner == 0) return;
+  if (n == 0) return ReferenceBackend::reduce_max(x, out, indices, outer, n, inner);
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  // (outer, n, inner) staged as (outer * inner, n): one row per output.
+  p.rows = outer * inner, p.cols = n, p.whole_rows = true;
+  p.inputs.push_back({stage_f32(hbm, View{x.data, x.dtype, {outer, inner, n}, {n * inner, 1, inner}}), Layout::Full, 0});
+  std::vector<float> weights(static_cast<size_t>(n));  // n - j: the first arg-max weighs most
+  for (int64_t j = 0; j < n; ++j) weights[j] = static_cast<float>(n - j);
+  p.inputs.push_back({stage(hbm, weights.data(), n * 4), Layout::Row, 0});
+  // is_max = relu((x - max) * 2^100 * 2^100 + 1): 1 where x equals the row's max, else 0 (as in
+  // relu's backward, the smallest difference still reaches -1).
+  p.constants = {std::ldexp(1.0f, 100), 1.0f};
+  int X = 0, W = 1, BIG = p.constant_slot(0), ONE = BIG + 1;
+  p.temporaries = 3;
+  int t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2;
+  using F = isa::BinaryFn;
+  Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), first = row_op(OpKind::Reduce, t2, t1, 0);
+  row_max.reduce = first.reduce = isa::ReduceFn::Max;
+  p.ops = {row_max,
+           col_b(binary_op(t1, X, t0, F::Sub)),  binary_op(t1, t1, BIG, F::Mul), binary_op(t1, t1, BIG, F::Mul),
+           binary_op(t1, t1, ONE, F::Add),       unary_op(t1, t1, isa::UnaryFn::Relu),
+           binary_op(t1, t1, W, F::Mul),  // n - j where x is the max, else 0
+           first};
+  int64_t max_out = hbm.place(p.rows * 4), weight_out = hbm.place(p.rows * 4);
+  p.outputs = {{t0, max_out, DType::F32, true}, {t2, weight_out, DType::F32, true}};
+  run(Kernel::ReduceMax, chip::elementwise_program(chip(), p));
+  fetch_f32(out, max_out);
+  std::vector<float> best(static_cast<size_t>(p.rows));
+  fetch(best.data(), weight_out, p.rows * 4);
+  for (int64_t r = 0; r < p.rows; ++r) store_index(indices, r, n - static_cast<int64_t>(best[r]));
+}
+
 void ChipBackend::stage_targets(Staging& hbm, chip::ElementwisePlan& p, const View& targets) {
   int64_t tile_rows = chip::elementwise_tile_rows(chip(), p);
   std::vector<int32_t> index(static_cast<size_t>(p.rows));
