@@ -296,7 +296,8 @@ void ChipBackend::reduce_max(const View& x, const View& out, const View& indices
   Plan p;
   // (outer, n, inner) staged as (outer * inner, n): one row per output.
   p.rows = outer * inner, p.cols = n, p.whole_rows = true;
-  p.inputs.push_back({stage_f32(hbm, View{x.data, x.dtype, {outer, inner, n}, {n * inner, 1, inner}}), Layout::Full, 0});
+  View rows_of_n{x.data, x.dtype, {outer, inner, n}, {n * inner, 1, inner}};
+  p.inputs.push_back({stage_f32(hbm, rows_of_n), Layout::Full, 0});
   std::vector<float> weights(static_cast<size_t>(n));  // n - j: the first arg-max weighs most
   for (int64_t j = 0; j < n; ++j) weights[j] = static_cast<float>(n - j);
   p.inputs.push_back({stage(hbm, weights.data(), n * 4), Layout::Row, 0});

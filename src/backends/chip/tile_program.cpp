@@ -46,7 +46,9 @@ enum ReduceSemaphore { kTileLoaded = 0, kTileFree = 1, kJobDone = 2 };
 
 }  // namespace
 
-int64_t elementwise_tile_cols(const ElementwisePlan& p) { return p.whole_rows ? p.cols : std::min<int64_t>(p.cols, 1024); }
+static int64_t elementwise_tile_cols(const ElementwisePlan& p) {
+  return p.whole_rows ? p.cols : std::min<int64_t>(p.cols, 1024);
+}
 
 int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& p) {
   using Layout = ElementwisePlan::Layout;
