@@ -1,5 +1,8 @@
-// The matrix input dtype of an mma, checked against the chip.
+// Operand helpers shared by the engine timing models: the checked matrix input dtype and the
+// interval of an mma.
 #include "sim/timing_operands.h"
+
+#include <algorithm>
 
 #include "base/error.h"
 
@@ -21,6 +24,19 @@ arch::MatrixDtype matrix_input_dtype(const ChipSpec& chip, const isa::Instructio
          dtype_name(dtype), supported);
   }
   return matrix_dtype;
+}
+
+Interval mma_interval(const IssuedInstruction& issued, double ready_cycle, double compute_cycles, int64_t spm_bytes,
+                      int64_t m, int64_t n, int64_t k, SharedResources& resources) {
+  Interval interval;
+  interval.start_cycle = ready_cycle;
+  interval.compute_cycles = compute_cycles;
+  double compute_end = ready_cycle + compute_cycles;
+  interval.end_cycle = std::max(compute_end, resources.transfer(Level::Spm, spm_bytes, ready_cycle, issued.core));
+  interval.memory_wait_cycles = interval.end_cycle - compute_end;
+  interval.bytes[static_cast<int>(Level::Spm)] = spm_bytes;
+  interval.flops = 2.0 * static_cast<double>(m * n * k);
+  return interval;
 }
 
 }  // namespace tessera::sim

@@ -25,4 +25,9 @@ arch::MatrixDtype matrix_input_dtype(const ChipSpec& chip, const isa::Instructio
 
 inline int64_t divide_up(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The interval of an (m x n x k) mma that computes for `compute_cycles` from `ready_cycle`
+// while moving `spm_bytes` through its core's scratchpad; it ends when both are done.
+Interval mma_interval(const IssuedInstruction& issued, double ready_cycle, double compute_cycles, int64_t spm_bytes,
+                      int64_t m, int64_t n, int64_t k, SharedResources& resources);
+
 }  // namespace tessera::sim

@@ -29,15 +29,7 @@ class SystolicModel : public EngineModel {
         arch::systolic_cycles({m, n, packed_k}, chip_.matrix.rows, chip_.matrix.cols, chip_.matrix.dataflow);
 
     int64_t spm_bytes = (m * k + k * n) * static_cast<int64_t>(dtype_size(dtype)) + m * n * 4 * (accumulate ? 2 : 1);
-    Interval interval;
-    interval.start_cycle = ready_cycle;
-    interval.compute_cycles = static_cast<double>(cycles.cycles);
-    double compute_end = ready_cycle + interval.compute_cycles;
-    interval.end_cycle = std::max(compute_end, resources.transfer(Level::Spm, spm_bytes, ready_cycle, issued.core));
-    interval.memory_wait_cycles = interval.end_cycle - compute_end;
-    interval.bytes[static_cast<int>(Level::Spm)] = spm_bytes;
-    interval.flops = 2.0 * static_cast<double>(m * n * k);
-    return interval;
+    return mma_interval(issued, ready_cycle, static_cast<double>(cycles.cycles), spm_bytes, m, n, k, resources);
   }
 
  private:

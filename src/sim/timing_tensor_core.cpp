@@ -41,15 +41,7 @@ class TensorCoreModel : public EngineModel {
     }
 
     int64_t spm_bytes = (m * k + k * n) * input_bytes;
-    Interval interval;
-    interval.start_cycle = ready_cycle;
-    interval.compute_cycles = fill_cycles + mac_cycles;
-    double compute_end = ready_cycle + interval.compute_cycles;
-    interval.end_cycle = std::max(compute_end, resources.transfer(Level::Spm, spm_bytes, ready_cycle, issued.core));
-    interval.memory_wait_cycles = interval.end_cycle - compute_end;
-    interval.bytes[static_cast<int>(Level::Spm)] = spm_bytes;
-    interval.flops = 2.0 * static_cast<double>(m * n * k);
-    return interval;
+    return mma_interval(issued, ready_cycle, fill_cycles + mac_cycles, spm_bytes, m, n, k, resources);
   }
 
  private:
