@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "common/error_text.h"
 
 namespace tessera::arch::testing {
 
@@ -24,17 +25,7 @@ inline std::string write_chip_file(const std::string& name, const std::string& t
   return path.string();
 }
 
-// The message of the tessera::Error that `action` throws, or "" (and a test failure) if none.
-template <typename Action>
-std::string error_text(Action action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a tessera::Error";
-  return "";
-}
+using tessera::testing::error_text;
 
 inline std::string presets_dir() { return TESSERA_SOURCE_DIR "/configs/chips"; }
 

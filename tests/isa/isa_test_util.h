@@ -6,23 +6,14 @@
 #include <string>
 
 #include "base/error.h"
+#include "common/error_text.h"
 #include "isa/disassembler.h"
 #include "isa/isa.h"
 #include "isa/operands.h"
 
 namespace tessera::isa::testing {
 
-// The message of the tessera::Error that `action` throws, or "" (and a test failure) if none.
-template <typename Action>
-std::string error_text(Action action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a tessera::Error";
-  return "";
-}
+using tessera::testing::error_text;
 
 // Equal cores and instructions, source lines ignored; the first difference is described.
 inline ::testing::AssertionResult same_program(const Program& a, const Program& b) {

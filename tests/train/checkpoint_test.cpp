@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/error.h"
+#include "common/error_text.h"
 #include "data/safetensors.h"
 #include "nn/gpt.h"
 #include "nn/optimizer.h"
@@ -35,14 +36,7 @@ std::unique_ptr<Model> tiny_gpt(uint64_t seed) {
   return create_model("gpt-mini", o);
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tessera::testing::error_text;
 
 TEST(Checkpoint, SavesHuggingFaceGpt2NamesAndLayout) {
   std::string dir = temp_dir("names");
@@ -89,7 +83,7 @@ TEST(Checkpoint, TruncatedOrCorruptedFilesAreRefusedWhole) {
 
   std::string weights = folder + "/model.safetensors";
   fs::resize_file(weights, fs::file_size(weights) - 100);
-  std::string truncated = message_of([&] { load_checkpoint(folder, *target, nullptr); });
+  std::string truncated = error_text([&] { load_checkpoint(folder, *target, nullptr); });
   EXPECT_NE(truncated.find(weights), std::string::npos) << truncated;
   EXPECT_EQ(target->named_parameters()[0].second.to_floats(), before) << "a refused checkpoint changed the model";
 
@@ -99,7 +93,7 @@ TEST(Checkpoint, TruncatedOrCorruptedFilesAreRefusedWhole) {
     f.seekp(12);
     f.write("\x01\x02", 2);  // inside the JSON header
   }
-  std::string corrupted = message_of([&] { load_checkpoint(folder, *target, nullptr); });
+  std::string corrupted = error_text([&] { load_checkpoint(folder, *target, nullptr); });
   EXPECT_NE(corrupted.find(weights), std::string::npos) << corrupted;
   EXPECT_EQ(target->named_parameters()[0].second.to_floats(), before);
 }
@@ -112,7 +106,7 @@ TEST(Checkpoint, WrongShapesAreNamed) {
   o.vocab_size = 33;
   o.block_size = 16;
   auto other = create_model("gpt-mini", o);
-  std::string m = message_of([&] { load_weights(dir + "/model.safetensors", *other); });
+  std::string m = error_text([&] { load_weights(dir + "/model.safetensors", *other); });
   EXPECT_NE(m.find("tensor 'wte.weight' has shape (32, 128), the model needs (33, 128)"), std::string::npos) << m;
 }
 
@@ -143,7 +137,7 @@ TEST(Trainer, NonFiniteLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint) {
   o.checkpoint_dir = dir + "/ckpt";
   o.checkpoint_every = 1;
   o.quiet = true;
-  std::string m = message_of([&] { train(o); });
+  std::string m = error_text([&] { train(o); });
   std::smatch match;
   ASSERT_TRUE(std::regex_search(m, match, std::regex("^step (\\d+): the loss is (nan|inf|-nan); training stopped, "
                                                      "the last good checkpoint is (.*)$")))
