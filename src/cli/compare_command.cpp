@@ -1,7 +1,7 @@
 // `tessera compare --timing-only`: one training step of a model (forward, cross-entropy,
 // backward, AdamW) estimated on several chips. The step runs once on the recording backend
 // (backends/record), which logs its kernels and its peak device memory without computing;
-// each chip's time is the sum of its kernels' times from the cost model (compiler/step_cost.h),
+// each chip's time is the sum of its kernels' times from the cost model (perf/step_cost.h),
 // printed beside throughput, MFU, the split into compute-bound, memory-bound and launch time,
 // the longest kernels, and the speed-up against the h20 when it is in the list. `--gemm MxNxK`
 // times one bf16 GEMM on the chips instead.
@@ -14,7 +14,7 @@
 #include "backends/record/record_backend.h"
 #include "base/error.h"
 #include "cli/command.h"
-#include "compiler/step_cost.h"
+#include "perf/step_cost.h"
 #include "nn/autocast.h"
 #include "nn/gpt.h"
 #include "nn/optimizer.h"
@@ -108,7 +108,7 @@ std::vector<std::string> split_names(const std::string& list) {
 
 struct ChipResult {
   arch::ChipSpec chip;
-  compiler::StepCost cost;
+  perf::StepCost cost;
 };
 
 void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std::vector<ChipResult>& results) {
@@ -125,7 +125,7 @@ void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std
   std::printf("%-12s %10s %12s %7s %12s %12s %10s%s\n", "chip", "step ms", step.tokens ? "tokens/s" : "images/s", "MFU",
               "compute ms", "memory ms", "launch ms", h20 ? "  vs h20" : "");
   for (const ChipResult& r : results) {
-    const compiler::StepCost& c = r.cost;
+    const perf::StepCost& c = r.cost;
     double mfu = step.model_flops / c.seconds / arch::chip_figures(r.chip).bf16_flops_per_s;
     std::printf("%-12s %10.2f %12.0f %6.1f%% %12.2f %12.2f %10.2f", r.chip.name.c_str(), c.seconds * 1e3,
                 items / c.seconds, 100 * mfu, c.compute_bound_s * 1e3, c.memory_bound_s * 1e3, c.launch_s * 1e3);
@@ -136,7 +136,7 @@ void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std
   for (const ChipResult& r : results) {
     std::printf("%s:\n", r.chip.name.c_str());
     for (size_t i = 0; i < r.cost.groups.size() && i < kTopKernels; ++i) {
-      const compiler::KernelGroup& g = r.cost.groups[i];
+      const perf::KernelGroup& g = r.cost.groups[i];
       std::printf("  %-48s x%-4lld %9.3f ms %5.1f%%\n", g.label.c_str(), static_cast<long long>(g.count), g.seconds * 1e3,
                   100 * g.seconds / r.cost.seconds);
     }
@@ -164,8 +164,8 @@ void print_gemm(const std::string& text, std::vector<ChipResult>& results) {
   std::printf("bf16 GEMM %lldx%lldx%lld (M x N x K), launch overhead included\n", m, n, k);
   std::printf("%-12s %12s %10s %10s\n", "chip", "time us", "TFLOPS", "of peak");
   for (ChipResult& r : results) {
-    compiler::KernelCostModel model(r.chip);
-    compiler::KernelCost c = model.cost(call);
+    perf::KernelCostModel model(r.chip);
+    perf::KernelCost c = model.cost(call);
     double flops_per_s = c.flops / c.seconds;
     std::printf("%-12s %12.1f %10.1f %9.1f%%\n", r.chip.name.c_str(), c.seconds * 1e6, flops_per_s / 1e12,
                 100 * flops_per_s / arch::chip_figures(r.chip).bf16_flops_per_s);
@@ -202,8 +202,8 @@ const CommandRegistrar kCompare("compare", "estimate a model's training step on 
     RecordedStep step = record_step(o->model, o->batch, o->seq);
     for (const ChipResult& r : results) check_fits(step, r.chip, o->model, o->batch, o->seq);
     for (ChipResult& r : results) {
-      compiler::KernelCostModel model(r.chip);
-      r.cost = compiler::cost_step(step.log, model);
+      perf::KernelCostModel model(r.chip);
+      r.cost = perf::cost_step(step.log, model);
     }
     print_table(step, o->batch, o->seq, results);
   };

@@ -25,7 +25,7 @@
 #include <string>
 
 #include "arch/chip.h"
-#include "backends/chip/tile_program.h"
+#include "compiler/tile_program.h"
 #include "backends/cpu/reference_backend.h"
 #include "isa/isa.h"
 #include "sim/simulator.h"
@@ -83,7 +83,7 @@ class ChipBackend : public ReferenceBackend {
   void fetch_f32(const View& dst, int64_t hbm_addr);
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
   // (a target < 0, an ignored row, points at the row's start) and 1 or 0 for whether it counts.
-  void stage_targets(Staging& hbm, chip::ElementwisePlan& p, const View& targets);
+  void stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets);
   // Runs a program with the timing model on and adds its time to the kernel's.
   void run(Kernel kernel, const isa::Program& program);
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
-#include "backends/chip/tile_program.h"
+#include "compiler/tile_program.h"
 #include "base/error.h"
 #include "sim/tiled_gemm.h"
 
@@ -12,7 +12,7 @@ namespace tessera {
 
 namespace {
 
-using Plan = chip::ElementwisePlan;
+using Plan = compiler::ElementwisePlan;
 using Layout = Plan::Layout;
 using OpKind = Plan::Op::Kind;
 
@@ -130,7 +130,7 @@ void ChipBackend::copy(const View& src, const View& dst) {
   p.ops = {op};
   int64_t result = hbm.place(dst.numel() * (convert ? 2 : 4));
   p.outputs = {{op.dst, result, convert ? DType::BF16 : DType::F32}};
-  run(Kernel::Copy, chip::elementwise_program(chip(), p));
+  run(Kernel::Copy, compiler::elementwise_program(chip(), p));
   if (convert) return fetch(dst.data, result, dst.numel() * 2);
   fetch_f32(dst, result);
 }
@@ -148,7 +148,7 @@ void ChipBackend::fill(const View& dst, double value) {
   p.ops = {op};
   int64_t out = hbm.place(dst.numel() * 4);
   p.outputs = {{0, out, DType::F32}};
-  run(Kernel::Fill, chip::elementwise_program(chip(), p));
+  run(Kernel::Fill, compiler::elementwise_program(chip(), p));
   fetch_f32(dst, out);
 }
 
@@ -173,7 +173,7 @@ void ChipBackend::binary(BinaryOp op, const View& a, const View& b, const View& 
   p.ops = {binary_op(0, 0, 1, binary_fn(op))};
   int64_t result = hbm.place(out.numel() * 4);
   p.outputs = {{0, result, DType::F32}};
-  run(Kernel::Binary, chip::elementwise_program(chip(), p));
+  run(Kernel::Binary, compiler::elementwise_program(chip(), p));
   fetch_f32(out, result);
 }
 
@@ -189,7 +189,7 @@ void ChipBackend::unary(UnaryOp op, const View& x, const View& out) {
   p.ops = {unary_op(0, 0, unary_fn(op))};
   int64_t result = hbm.place(out.numel() * 4);
   p.outputs = {{0, result, DType::F32}};
-  run(Kernel::Unary, chip::elementwise_program(chip(), p));
+  run(Kernel::Unary, compiler::elementwise_program(chip(), p));
   fetch_f32(out, result);
 }
 
@@ -218,7 +218,7 @@ void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out
   }
   int64_t result = hbm.place(grad_in.numel() * 4);
   p.outputs = {{1, result, DType::F32}};
-  run(Kernel::UnaryBackward, chip::elementwise_program(chip(), p));
+  run(Kernel::UnaryBackward, compiler::elementwise_program(chip(), p));
   fetch_f32(grad_in, result);
 }
 
@@ -236,7 +236,7 @@ void ChipBackend::affine(const View& x, const View& out, float scale, float shif
            binary_op(0, 0, p.constant_slot(1), isa::BinaryFn::Add)};
   int64_t result = hbm.place(out.numel() * 4);
   p.outputs = {{0, result, DType::F32}};
-  run(Kernel::Affine, chip::elementwise_program(chip(), p));
+  run(Kernel::Affine, compiler::elementwise_program(chip(), p));
   fetch_f32(out, result);
 }
 
@@ -248,7 +248,7 @@ void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t ou
   int64_t source = stage_f32(hbm, x);  // (outer, n, inner)
   int64_t result = hbm.place(outer * inner * 4);
   isa::ReduceFn fn = op == ReduceOp::Sum ? isa::ReduceFn::Sum : isa::ReduceFn::Max;
-  run(Kernel::Reduce, chip::reduce_program(chip(), fn, source, result, outer, n, inner));
+  run(Kernel::Reduce, compiler::reduce_program(chip(), fn, source, result, outer, n, inner));
   fetch_f32(out, result);
 }
 
@@ -281,7 +281,7 @@ void ChipBackend::adamw(const View& param, const View& grad, const View& m, cons
            binary_op(t0, t0, t1, F::Div),  binary_op(P, P, t0, F::Sub)};
   int64_t param_out = hbm.place(n * 4), m_out = hbm.place(n * 4), v_out = hbm.place(n * 4);
   p.outputs = {{P, param_out, DType::F32}, {M, m_out, DType::F32}, {V, v_out, DType::F32}};
-  run(Kernel::AdamW, chip::elementwise_program(chip(), p));
+  run(Kernel::AdamW, compiler::elementwise_program(chip(), p));
   fetch_f32(param, param_out);
   fetch_f32(m, m_out);
   fetch_f32(v, v_out);
@@ -317,15 +317,15 @@ void ChipBackend::reduce_max(const View& x, const View& out, const View& indices
            first};
   int64_t max_out = hbm.place(p.rows * 4), weight_out = hbm.place(p.rows * 4);
   p.outputs = {{t0, max_out, DType::F32, true}, {t2, weight_out, DType::F32, true}};
-  run(Kernel::ReduceMax, chip::elementwise_program(chip(), p));
+  run(Kernel::ReduceMax, compiler::elementwise_program(chip(), p));
   fetch_f32(out, max_out);
   std::vector<float> best(static_cast<size_t>(p.rows));
   fetch(best.data(), weight_out, p.rows * 4);
   for (int64_t r = 0; r < p.rows; ++r) store_index(indices, r, n - static_cast<int64_t>(best[r]));
 }
 
-void ChipBackend::stage_targets(Staging& hbm, chip::ElementwisePlan& p, const View& targets) {
-  int64_t tile_rows = chip::elementwise_tile_rows(chip(), p);
+void ChipBackend::stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets) {
+  int64_t tile_rows = compiler::elementwise_tile_rows(chip(), p);
   std::vector<int32_t> index(static_cast<size_t>(p.rows));
   std::vector<float> valid(static_cast<size_t>(p.rows));
   for (int64_t r = 0; r < p.rows; ++r) {
@@ -361,7 +361,7 @@ void ChipBackend::cross_entropy(const View& logits, const View& targets, const V
            per_row(binary_op(t3, t2, t3, F::Sub)), per_row(binary_op(t3, t3, VALID, F::Mul))};
   int64_t loss_out = hbm.place(rows * 4), lse_out = hbm.place(rows * 4);
   p.outputs = {{t3, loss_out, DType::F32, true}, {t2, lse_out, DType::F32, true}};
-  run(Kernel::CrossEntropy, chip::elementwise_program(chip(), p));
+  run(Kernel::CrossEntropy, compiler::elementwise_program(chip(), p));
   fetch_f32(losses, loss_out);
   fetch_f32(lse, lse_out);
 }
@@ -389,7 +389,7 @@ void ChipBackend::cross_entropy_backward(const View& logits, const View& targets
            row_op(OpKind::ScatterAdd, t0, t1, INDEX)};                          // - g at the target
   int64_t result = hbm.place(logits.numel() * 4);
   p.outputs = {{t0, result, DType::F32}};
-  run(Kernel::CrossEntropyBackward, chip::elementwise_program(chip(), p));
+  run(Kernel::CrossEntropyBackward, compiler::elementwise_program(chip(), p));
   fetch_f32(dlogits, result);
 }
 
@@ -444,7 +444,7 @@ void ChipBackend::matmul(const View& a, const View& b, const View& out, const Ma
     }
     int64_t result = hbm.place(g.m * g.n * static_cast<int64_t>(out_es));
     p.outputs = {{result_slot, result, out.dtype}};
-    run(Kernel::Matmul, chip::elementwise_program(chip(), p));
+    run(Kernel::Matmul, compiler::elementwise_program(chip(), p));
     fetch(out_b, result, g.m * g.n * static_cast<int64_t>(out_es));
   }
 }

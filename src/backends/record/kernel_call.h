@@ -1,7 +1,7 @@
 // KernelCall: one kernel launch as the recording backend logs it (record_backend.h) — which
 // kernel, the shape, strides and dtype of each operand with how the kernel uses it, and the
 // kernel's scalar arguments where they decide its cost. No data: a log of what a step asks
-// the device to do, read by the cost model (compiler/kernel_costs.h).
+// the device to do, read by the cost model (perf/kernel_costs.h).
 #pragma once
 #include <cstdint>
 #include <vector>

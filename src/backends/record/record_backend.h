@@ -1,6 +1,6 @@
 // record: a backend that computes nothing. Each kernel appends a KernelCall (kernel_call.h) to
 // a log, so that running a training step on device "record" yields the list of kernels the
-// step launches, with their shapes and dtypes, for the cost model (compiler/kernel_costs.h).
+// step launches, with their shapes and dtypes, for the cost model (perf/kernel_costs.h).
 //
 // Memory is reserved, not committed: allocate() maps zero pages lazily
 // (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE) and kernels never touch it, so a step of a

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 #include "arch/chip_loader.h"
-#include "compiler/step_cost.h"
+#include "perf/step_cost.h"
 #include "record_step.h"
 
 namespace tessera::test {
@@ -22,16 +22,16 @@ namespace {
 
 TEST(CompareChips, GptMiniStepIsFasterOnT1ThanOnTheH20) {
   std::vector<KernelCall> log = record_gpt_step("gpt-mini", 4, 256);
-  std::map<std::string, compiler::StepCost> costs;
+  std::map<std::string, perf::StepCost> costs;
   for (const char* name : {"t1", "h20"}) {
-    compiler::KernelCostModel model(arch::load_chip(name));
-    compiler::StepCost c = compiler::cost_step(log, model);
+    perf::KernelCostModel model(arch::load_chip(name));
+    perf::StepCost c = perf::cost_step(log, model);
     EXPECT_EQ(c.kernels, static_cast<int64_t>(log.size()));
     EXPECT_NEAR(c.compute_bound_s + c.memory_bound_s + c.launch_s, c.seconds, 1e-12 * c.seconds);
     EXPECT_GE(c.launch_s, static_cast<double>(log.size()) * model.chip().launch_overhead_s * (1 - 1e-12));
     EXPECT_LE(c.launch_s, static_cast<double>(log.size()) * model.chip().gemm_overhead_s() * (1 + 1e-12));
     double grouped = 0;
-    for (const compiler::KernelGroup& g : c.groups) grouped += g.seconds;
+    for (const perf::KernelGroup& g : c.groups) grouped += g.seconds;
     EXPECT_NEAR(grouped, c.seconds, 1e-9 * c.seconds);
     EXPECT_GE(c.groups.front().seconds, c.groups.back().seconds);
     costs[name] = c;

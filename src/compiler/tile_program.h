@@ -10,7 +10,7 @@
 #include "base/dtype.h"
 #include "isa/isa.h"
 
-namespace tessera::chip {
+namespace tessera::compiler {
 
 // An elementwise pass over a (rows, cols) problem, f32 in the scratchpad. Slots name tiles:
 // inputs first (in order), then constants, then temporaries. Every tile of the pass is
@@ -70,4 +70,4 @@ int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan&
 isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
                             int64_t outer, int64_t n, int64_t inner);
 
-}  // namespace tessera::chip
+}  // namespace tessera::compiler

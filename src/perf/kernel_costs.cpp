@@ -1,12 +1,12 @@
 // Kernel times on a chip (see kernel_costs.h).
-#include "compiler/kernel_costs.h"
+#include "perf/kernel_costs.h"
 
 #include <algorithm>
 #include <fmt/format.h>
 
-#include "compiler/attention_cost.h"
+#include "perf/attention_cost.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 namespace {
 
@@ -210,4 +210,4 @@ std::string kernel_label(const KernelCall& call) {
   }
 }
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

@@ -1,13 +1,13 @@
 // The elementwise and reduction tile programs (see tile_program.h). Programs are straight-line
 // per core with absolute addresses; semaphores order the DMA and Vector queues of a core.
-#include "backends/chip/tile_program.h"
+#include "compiler/tile_program.h"
 
 #include <algorithm>
 #include <bit>
 
 #include "base/error.h"
 
-namespace tessera::chip {
+namespace tessera::compiler {
 
 namespace {
 
@@ -267,4 +267,4 @@ isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_
   return program;
 }
 
-}  // namespace tessera::chip
+}  // namespace tessera::compiler

@@ -33,9 +33,9 @@
 
 #include "arch/chip_figures.h"
 #include "backends/record/kernel_call.h"
-#include "compiler/chip_timer.h"
+#include "perf/chip_timer.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 struct KernelCost {
   double seconds = 0;    // body + launch
@@ -73,4 +73,4 @@ class KernelCostModel {
 // the kernel's name with the shape that decides its cost, for reports.
 std::string kernel_label(const KernelCall& call);
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

@@ -1,11 +1,11 @@
 // Cached GEMM and mma timings (see chip_timer.h).
-#include "compiler/chip_timer.h"
+#include "perf/chip_timer.h"
 
 #include "base/error.h"
 #include "sim/gemm_prediction.h"
 #include "sim/timing.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 double ChipTimer::gemm_seconds(const sim::GemmProblem& problem) {
   const arch::GemmShape& s = problem.shape;
@@ -38,4 +38,4 @@ double ChipTimer::mma_cycles(int64_t m, int64_t n, int64_t k, DType input) {
   return cycles;
 }
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

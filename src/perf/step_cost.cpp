@@ -1,10 +1,10 @@
 // A logged step's time on a chip (see step_cost.h).
-#include "compiler/step_cost.h"
+#include "perf/step_cost.h"
 
 #include <algorithm>
 #include <map>
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 StepCost cost_step(const std::vector<KernelCall>& log, KernelCostModel& model) {
   StepCost step;
@@ -29,4 +29,4 @@ StepCost cost_step(const std::vector<KernelCall>& log, KernelCostModel& model) {
   return step;
 }
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

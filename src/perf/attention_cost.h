@@ -16,9 +16,9 @@
 // K and V, O or dK/dV/dQ accumulators, S and P) fits the scratchpad with the fewest matrix
 // cycles; an Error when none fits.
 #pragma once
-#include "compiler/chip_timer.h"
+#include "perf/chip_timer.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 struct AttentionShape {
   int64_t heads = 1;  // batch x heads
@@ -35,4 +35,4 @@ struct AttentionTime {
 
 AttentionTime attention_time(ChipTimer& timer, const AttentionShape& shape, bool backward);
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

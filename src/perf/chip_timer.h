@@ -8,7 +8,7 @@
 #include "arch/chip.h"
 #include "sim/gemm_program.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 class ChipTimer {
  public:
@@ -29,4 +29,4 @@ class ChipTimer {
   std::map<Key, double> gemm_cache_, mma_cache_;
 };
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "compiler/kernel_costs.h"
+#include "perf/kernel_costs.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 struct KernelGroup {
   std::string label;
@@ -27,4 +27,4 @@ struct StepCost {
 
 StepCost cost_step(const std::vector<KernelCall>& log, KernelCostModel& model);
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

@@ -1,5 +1,5 @@
 // The FlashAttention-style cost of causal attention (see attention_cost.h).
-#include "compiler/attention_cost.h"
+#include "perf/attention_cost.h"
 
 #include <algorithm>
 #include <vector>
@@ -7,7 +7,7 @@
 #include "arch/chip_figures.h"
 #include "base/error.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 
 namespace {
 
@@ -72,4 +72,4 @@ AttentionTime attention_time(ChipTimer& timer, const AttentionShape& s, bool bac
   return best;
 }
 
-}  // namespace tessera::compiler
+}  // namespace tessera::perf

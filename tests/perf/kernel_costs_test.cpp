@@ -6,11 +6,11 @@
 
 #include "arch/chip_figures.h"
 #include "arch/chip_loader.h"
-#include "compiler/attention_cost.h"
+#include "perf/attention_cost.h"
 #include "base/error.h"
-#include "compiler/kernel_costs.h"
+#include "perf/kernel_costs.h"
 
-namespace tessera::compiler {
+namespace tessera::perf {
 namespace {
 
 KernelOperand operand(Shape shape, DType dtype, Access access = Access::Read) {
@@ -230,4 +230,4 @@ TEST(ChipTimer, EachGemmShapeIsSimulatedOnce) {
 }
 
 }  // namespace
-}  // namespace tessera::compiler
+}  // namespace tessera::perf
