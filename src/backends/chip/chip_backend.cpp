@@ -20,6 +20,9 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
     case Kernel::Copy:
       return dtype == DType::F32 || dtype == DType::BF16;
+    case Kernel::Attention:
+    case Kernel::AttentionBackward:
+      return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
     case Kernel::Fill:
     case Kernel::Binary:
     case Kernel::Unary:

@@ -17,7 +17,8 @@
 //   and loaded as constants) and cross_entropy with its backward (one tile holds whole rows,
 //   so the vocabulary must fit the scratchpad; the target logit is a vgather and the one-hot
 //   a vscatter_add at host-computed, tile-relative row offsets) and reduce_max (whole rows too:
-//   the first arg-max is the max of is_max * (n - j)). Called directly, the
+//   the first arg-max is the max of is_max * (n - j)), and attention with its backward (f32
+//   and bf16, chip_kernels_attention.cpp). Called directly, the
 //   other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>
@@ -62,6 +63,10 @@ class ChipBackend : public ReferenceBackend {
   void cross_entropy_backward(const View& logits, const View& targets, const View& lse, const View& dlosses,
                               const View& dlogits) override;
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
+  // Causal attention (f32 or bf16): flash-style programs, compiler/attention_program.h.
+  void attention(const View& q, const View& k, const View& v, const View& out, const View& lse, float scale) override;
+  void attention_backward(const View& q, const View& k, const View& v, const View& out, const View& lse,
+                          const View& dout, const View& dq, const View& dk, const View& dv, float scale) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;
@@ -79,6 +84,8 @@ class ChipBackend : public ReferenceBackend {
   int64_t stage(Staging& hbm, const void* host, int64_t bytes);
   int64_t stage_f32(Staging& hbm, const View& v);  // packed row-major, as f32
   void fetch(void* host, int64_t hbm_addr, int64_t bytes);
+  int64_t stage_as(Staging& hbm, const View& v, DType dtype);      // packed row-major, as dtype
+  void fetch_as(const View& dst, int64_t hbm_addr, DType dtype);  // a packed dtype array into dst
   // An f32 (rows, cols) result into `dst` (any strides: the copy-back scatters it).
   void fetch_f32(const View& dst, int64_t hbm_addr);
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
