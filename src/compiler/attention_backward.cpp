@@ -88,12 +88,15 @@ isa::Program attention_backward_program(const arch::ChipSpec& chip, const Attent
 
   std::vector<PipelineJob> key_jobs, query_jobs;
   for (int64_t bh = 0; bh < a.heads; ++bh)
-    for (int64_t b = 0; b < nb; ++b) key_jobs.push_back({bh * nb + b, nb - b}), query_jobs.push_back({bh * nb + b, b + 1});
+    for (int64_t b = 0; b < nb; ++b) {
+      key_jobs.push_back({bh * nb + b, nb - b});
+      query_jobs.push_back({bh * nb + b, b + 1});
+    }
   std::vector<std::vector<PipelineJob>> key_cores = assign_jobs(key_jobs, chip.cores);
   std::vector<std::vector<PipelineJob>> query_cores = assign_jobs(query_jobs, chip.cores);
   isa::Program program;
   program.cores.resize(static_cast<size_t>(std::min(chip.cores, 5 * a.heads * nb)));
-  emit_prep(program.cores, d, prep);
+  emit_prep(program.cores, chip, d, prep);
   auto block_rows = [&](int64_t b) { return d.rows(b); };
   auto row_offset = [&](int64_t bh, int64_t b) { return (bh * a.seq + b * d.block) * 4; };
 

@@ -61,7 +61,7 @@ isa::Program attention_forward_program(const arch::ChipSpec& chip, const Attenti
   int64_t prep_jobs = 3 * a.heads * nb;
   isa::Program program;
   program.cores.resize(static_cast<size_t>(std::min(chip.cores, std::max<int64_t>(prep_jobs, jobs.size()))));
-  emit_prep(program.cores, d, prep);
+  emit_prep(program.cores, chip, d, prep);
 
   Pipeline p;
   p.acc_each_block = true;  // the accumulator is rescaled before every block but the first

@@ -102,45 +102,51 @@ Dims choose_dims(const arch::ChipSpec& chip, int64_t heads, int64_t seq, int64_t
 
 namespace {
 
-// One buffer set of the preparation pass: two f32-sized source tiles, a bf16 tile, a
-// transposed bf16 tile and a row-sum column.
+// One buffer set of the preparation pass, for `rows` rows: two f32-sized source tiles, a bf16
+// tile, the transposed bf16 blocks and a row-sum column.
 struct PrepSet {
   int64_t a, b, bf16, transposed, sum;
 };
-PrepSet take_prep_set(Scratchpad& spm, const Dims& d) {
-  int64_t tile = d.block * d.head_dim;
-  return {spm.take(tile * 4), spm.take(tile * 4), spm.take(tile * 2), spm.take(tile * 2), spm.take(d.block * 4)};
+PrepSet take_prep_set(Scratchpad& spm, const Dims& d, int64_t rows) {
+  int64_t tile = rows * d.head_dim;
+  return {spm.take(tile * 4), spm.take(tile * 4), spm.take(tile * 2), spm.take(tile * 2), spm.take(rows * 4)};
 }
-
-struct PrepJob {
-  int array = -1;  // index into Prep::arrays; -1: the delta job
-  int64_t head = 0, block = 0;
-};
-
-}  // namespace
-
-int64_t prep_scratchpad_bytes(const Dims& dims) {
+int64_t prep_bytes(const Dims& d, int64_t rows) {
   Scratchpad spm;
-  take_prep_set(spm, dims), take_prep_set(spm, dims);
+  take_prep_set(spm, d, rows), take_prep_set(spm, d, rows);
   return spm.next;
 }
 
-void emit_prep(std::vector<Stream>& cores, const Dims& d, const Prep& prep) {
+// A job converts `count` consecutive blocks of one array (array >= 0) or computes their delta.
+struct PrepJob {
+  int array = -1;
+  int64_t head = 0, block = 0, count = 1;
+};
+
+constexpr int64_t kPrepRows = 512;  // rows per preparation job at most: fewer, longer DMA copies
+
+}  // namespace
+
+int64_t prep_scratchpad_bytes(const Dims& dims) { return prep_bytes(dims, dims.block); }
+
+void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dims& d, const Prep& prep) {
+  int64_t group = std::max<int64_t>(1, std::min(kPrepRows / d.block, d.blocks()));
+  while (group > 1 && prep_bytes(d, group * d.block) > chip.scratchpad_bytes) --group;
   Scratchpad spm;
-  PrepSet sets[2] = {take_prep_set(spm, d), take_prep_set(spm, d)};
+  PrepSet sets[2] = {take_prep_set(spm, d, group * d.block), take_prep_set(spm, d, group * d.block)};
   std::vector<PrepJob> jobs;
+  auto add_jobs = [&](int array) {
+    for (int64_t bh = 0; bh < d.heads; ++bh)
+      for (int64_t b = 0; b < d.blocks(); b += group) jobs.push_back({array, bh, b, std::min(group, d.blocks() - b)});
+  };
   for (int a = 0; a < static_cast<int>(prep.arrays.size()); ++a) {
     const PrepArray& array = prep.arrays[static_cast<size_t>(a)];
-    bool convert = array.natural >= 0 && array.dtype == DType::F32;
-    if (!convert && array.transposed < 0) continue;
-    for (int64_t bh = 0; bh < d.heads; ++bh)
-      for (int64_t b = 0; b < d.blocks(); ++b) jobs.push_back({a, bh, b});
+    if ((array.natural >= 0 && array.dtype == DType::F32) || array.transposed >= 0) add_jobs(a);
   }
-  if (prep.delta >= 0)
-    for (int64_t bh = 0; bh < d.heads; ++bh)
-      for (int64_t b = 0; b < d.blocks(); ++b) jobs.push_back({-1, bh, b});
+  if (prep.delta >= 0) add_jobs(-1);
 
   const int64_t D = d.head_dim;
+  auto job_rows = [&](const PrepJob& job) { return std::min(job.count * d.block, d.seq - job.block * d.block); };
   for (size_t core = 0; core < cores.size(); ++core) {
     Stream& s = cores[core];
     std::vector<PrepJob> mine;
@@ -148,7 +154,7 @@ void emit_prep(std::vector<Stream>& cores, const Dims& d, const Prep& prep) {
     auto load_job = [&](size_t i) {
       const PrepJob& job = mine[i];
       const PrepSet& set = sets[i % 2];
-      int64_t rows = d.rows(job.block);
+      int64_t rows = job_rows(job);
       if (job.array >= 0) {
         const PrepArray& array = prep.arrays[static_cast<size_t>(job.array)];
         int64_t es = static_cast<int64_t>(dtype_size(array.dtype));
@@ -166,7 +172,7 @@ void emit_prep(std::vector<Stream>& cores, const Dims& d, const Prep& prep) {
       if (i + 1 < mine.size()) load_job(i + 1);
       const PrepJob& job = mine[i];
       const PrepSet& set = sets[i % 2];
-      int64_t rows = d.rows(job.block);
+      int64_t rows = job_rows(job);
       s.push_back(sync(Opcode::Wait, Engine::Vector, kPrepLoaded));
       if (job.array >= 0) {
         const PrepArray& array = prep.arrays[static_cast<size_t>(job.array)];
@@ -175,7 +181,12 @@ void emit_prep(std::vector<Stream>& cores, const Dims& d, const Prep& prep) {
           s.push_back(vconvert(set.bf16, DType::BF16, set.a, DType::F32, rows, D));
           bf16 = set.bf16;
         }
-        if (array.transposed >= 0) s.push_back(vtranspose(set.transposed, bf16, rows, D, DType::BF16));
+        // Block b's (D x its rows) tile sits where its rows were: as in HBM.
+        if (array.transposed >= 0)
+          for (int64_t b = 0; b < job.count; ++b) {
+            int64_t at = b * d.block * D * 2;
+            s.push_back(vtranspose(set.transposed + at, bf16 + at, d.rows(job.block + b), D, DType::BF16));
+          }
         s.push_back(sync(Opcode::Signal, Engine::Vector, kPrepDone));
         s.push_back(sync(Opcode::Wait, Engine::Dma, kPrepDone));
         if (array.natural >= 0 && array.dtype == DType::F32)
@@ -244,7 +255,8 @@ std::vector<std::vector<PipelineJob>> assign_jobs(std::vector<PipelineJob> jobs,
   std::stable_sort(jobs.begin(), jobs.end(), [](const PipelineJob& a, const PipelineJob& b) {
     return a.blocks > b.blocks;
   });
-  std::vector<std::vector<PipelineJob>> out(static_cast<size_t>(std::min<int64_t>(cores, std::max<size_t>(jobs.size(), 1))));
+  auto used = std::min<int64_t>(cores, std::max<int64_t>(static_cast<int64_t>(jobs.size()), 1));
+  std::vector<std::vector<PipelineJob>> out(static_cast<size_t>(used));
   using Load = std::pair<int64_t, size_t>;  // (blocks so far, core)
   std::priority_queue<Load, std::vector<Load>, std::greater<>> least;
   for (size_t c = 0; c < out.size(); ++c) least.push({0, c});

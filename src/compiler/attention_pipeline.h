@@ -84,10 +84,12 @@ struct Prep {
   int64_t dout = 0, out = 0, delta = -1;
   DType dout_dtype = DType::F32, out_dtype = DType::F32;
 };
+// The scratchpad of the smallest preparation jobs (one block).
 int64_t prep_scratchpad_bytes(const Dims& dims);
 // Appends the preparation jobs to the cores' streams (round robin), each core ending with a
-// barrier.
-void emit_prep(std::vector<Stream>& cores, const Dims& dims, const Prep& prep);
+// barrier. A job takes up to 512 rows (whole blocks) that fit the chip's scratchpad, so that
+// few long DMA copies pay the HBM latency.
+void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dims& dims, const Prep& prep);
 
 // Per core at the start of a pass: the causal masks (0 where key <= query, -inf elsewhere) of
 // the full and the last block, in both orientations as asked, and the scale as a 1x1 tile.

@@ -34,7 +34,7 @@ struct AttentionProgram {
   int64_t q = 0, k = 0, v = 0, out = 0, lse = 0;  // HBM addresses (out, lse written by the forward)
   int64_t dout = 0, dq = 0, dk = 0, dv = 0;       // backward only
   int64_t scratch = 0;   // HBM scratch of attention_scratch_bytes
-  int64_t max_block = 64;
+  int64_t max_block = 128;
 };
 
 int64_t attention_scratch_bytes(const AttentionProgram& a, bool backward);
