@@ -31,6 +31,9 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
       return dtype == DType::F32;
+    case Kernel::Conv2d:
+    case Kernel::Conv2dBackward:
+      return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
     default:
       return false;
   }

@@ -62,6 +62,9 @@ class ChipBackend : public ReferenceBackend {
   void cross_entropy_backward(const View& logits, const View& targets, const View& lse, const View& dlosses,
                               const View& dlogits) override;
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
+  void conv2d(const View& x, const View& weight, const View& bias, const View& y, const Conv2dArgs& args) override;
+  void conv2d_backward(const View& x, const View& weight, const View& dy, const View& dx, const View& dweight,
+                       const View& dbias, const Conv2dArgs& args) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;
@@ -79,6 +82,9 @@ class ChipBackend : public ReferenceBackend {
   int64_t stage(Staging& hbm, const void* host, int64_t bytes);
   int64_t stage_f32(Staging& hbm, const View& v);  // packed row-major, as f32
   void fetch(void* host, int64_t hbm_addr, int64_t bytes);
+  // A view packed row-major in its own dtype, and a result in dst's dtype back into dst.
+  int64_t stage_packed(Staging& hbm, const View& v);
+  void fetch_packed(const View& dst, int64_t hbm_addr);
   // An f32 (rows, cols) result into `dst` (any strides: the copy-back scatters it).
   void fetch_f32(const View& dst, int64_t hbm_addr);
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile

@@ -1,0 +1,98 @@
+// The chip backend's convolution kernels (see chip_backend.h): conv2d and its backward pass as
+// implicit GEMM on the matrix engine (compiler/conv_program.h). Operands are staged as they are
+// (f32 or bf16, packed row-major); the im2col gather indices are a constant of the shape.
+#include <algorithm>
+
+#include "backends/chip/chip_backend.h"
+#include "base/error.h"
+#include "compiler/conv_program.h"
+
+namespace tessera {
+
+namespace {
+
+compiler::ConvGeometry conv_geometry(const View& x, const View& weight, const View& y, const Conv2dArgs& args) {
+  TS_ASSERT(x.shape.size() == 4 && weight.shape.size() == 4 && y.shape.size() == 4);
+  compiler::ConvGeometry g;
+  g.batch = x.shape[0], g.channels = x.shape[1], g.height = x.shape[2], g.width = x.shape[3];
+  g.out_channels = weight.shape[0], g.kernel_h = weight.shape[2], g.kernel_w = weight.shape[3];
+  g.out_height = y.shape[2], g.out_width = y.shape[3], g.stride = args.stride, g.padding = args.padding;
+  return g;
+}
+
+}  // namespace
+
+int64_t ChipBackend::stage_packed(Staging& hbm, const View& v) {
+  auto bytes = static_cast<int64_t>(v.numel() * dtype_size(v.dtype));
+  if (v.is_contiguous()) return stage(hbm, v.data, bytes);
+  std::vector<float> values = load_all(v);
+  std::vector<uint8_t> packed(static_cast<size_t>(bytes));
+  convert_elements(values.data(), DType::F32, packed.data(), v.dtype, values.size());
+  return stage(hbm, packed.data(), bytes);
+}
+
+void ChipBackend::fetch_packed(const View& dst, int64_t hbm_addr) {
+  auto bytes = static_cast<int64_t>(dst.numel() * dtype_size(dst.dtype));
+  if (dst.is_contiguous()) return fetch(dst.data, hbm_addr, bytes);
+  std::vector<uint8_t> packed(static_cast<size_t>(bytes));
+  fetch(packed.data(), hbm_addr, bytes);
+  std::vector<float> values(static_cast<size_t>(dst.numel()));
+  convert_elements(packed.data(), dst.dtype, values.data(), DType::F32, values.size());
+  store_all(dst, values);
+}
+
+void ChipBackend::conv2d(const View& x, const View& weight, const View& bias, const View& y, const Conv2dArgs& args) {
+  if (y.numel() == 0) return;
+  TS_ASSERT(weight.dtype == x.dtype && y.dtype == x.dtype);
+  compiler::ConvGeometry g = conv_geometry(x, weight, y, args);
+  compiler::ConvTiling tiling = compiler::conv_forward_tiling(chip(), g, x.dtype);
+  std::vector<int32_t> indices = compiler::im2col_indices(g, tiling.block);
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  compiler::ConvForward c;
+  c.g = g, c.dtype = x.dtype;
+  c.x = stage_packed(hbm, x);
+  c.weight = stage_packed(hbm, weight);
+  if (bias.data) c.bias = stage_f32(hbm, bias);
+  c.indices = stage(hbm, indices.data(), static_cast<int64_t>(indices.size() * 4));
+  c.y = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(x.dtype)));
+  run(Kernel::Conv2d, compiler::conv_forward_program(chip(), c, tiling));
+  fetch_packed(y, c.y);
+}
+
+void ChipBackend::conv2d_backward(const View& x, const View& weight, const View& dy, const View& dx,
+                                  const View& dweight, const View& dbias, const Conv2dArgs& args) {
+  if (x.numel() == 0) return;
+  TS_ASSERT(weight.dtype == x.dtype && dy.dtype == x.dtype && dx.dtype == x.dtype && dweight.dtype == x.dtype);
+  compiler::ConvGeometry g = conv_geometry(x, weight, dy, args);
+  compiler::ConvTiling tiling = compiler::conv_backward_tiling(chip(), g, x.dtype);
+  std::vector<int32_t> indices = compiler::im2col_indices(g, tiling.block);
+  int64_t O = g.out_channels, K = g.k(), L = O * K + O;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  compiler::ConvBackward c;
+  c.g = g, c.dtype = x.dtype;
+  c.x = stage_packed(hbm, x);
+  c.weight = stage_packed(hbm, weight);
+  c.dy = stage_packed(hbm, dy);
+  c.indices = stage(hbm, indices.data(), static_cast<int64_t>(indices.size() * 4));
+  // The gradient rows (1 + cores, O*K + O): row 0 holds the old dweight and dbias, which the sums add to.
+  int64_t rows = 1 + compiler::conv_backward_cores(chip(), g);
+  std::vector<float> grads(static_cast<size_t>(rows * L), 0.0f);
+  std::vector<float> old_dweight = load_all(dweight);
+  std::copy(old_dweight.begin(), old_dweight.end(), grads.begin());
+  if (dbias.data) {
+    std::vector<float> old_dbias = load_all(dbias);
+    std::copy(old_dbias.begin(), old_dbias.end(), grads.begin() + O * K);
+  }
+  c.grads = stage(hbm, grads.data(), rows * L * 4);
+  auto es = static_cast<int64_t>(dtype_size(x.dtype));
+  c.dx = hbm.place(x.numel() * es);
+  c.sums = hbm.place(L * es);
+  run(Kernel::Conv2dBackward, compiler::conv_backward_program(chip(), c, tiling));
+  fetch_packed(dx, c.dx);
+  fetch_packed(dweight, c.sums);
+  if (dbias.data) fetch_packed(dbias, c.sums + O * K * es);
+}
+
+}  // namespace tessera
