@@ -18,6 +18,9 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
   switch (kernel) {
     case Kernel::Matmul:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
+    case Kernel::MaxPool2d:
+    case Kernel::MaxPool2dBackward:
+      return dtype == DType::F32 || dtype == DType::BF16;
     case Kernel::Copy:
       return dtype == DType::F32 || dtype == DType::BF16;
     case Kernel::Fill:

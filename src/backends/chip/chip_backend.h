@@ -65,6 +65,8 @@ class ChipBackend : public ReferenceBackend {
   void conv2d(const View& x, const View& weight, const View& bias, const View& y, const Conv2dArgs& args) override;
   void conv2d_backward(const View& x, const View& weight, const View& dy, const View& dx, const View& dweight,
                        const View& dbias, const Conv2dArgs& args) override;
+  void max_pool2d(const View& x, const View& y, const View& indices, int64_t kernel, int64_t stride) override;
+  void max_pool2d_backward(const View& dy, const View& indices, const View& dx) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;

@@ -1,11 +1,14 @@
-// The chip backend's convolution kernels (see chip_backend.h): conv2d and its backward pass as
-// implicit GEMM on the matrix engine (compiler/conv_program.h). Operands are staged as they are
-// (f32 or bf16, packed row-major); the im2col gather indices are a constant of the shape.
+// The chip backend's convolution and pooling kernels (see chip_backend.h): conv2d and its
+// backward pass as implicit GEMM on the matrix engine (compiler/conv_program.h), max pooling and
+// its backward pass on the vector engine (compiler/pool_program.h). Operands are staged as they
+// are (f32 or bf16, packed row-major); gather indices that depend only on the shape are staged
+// with them.
 #include <algorithm>
 
 #include "backends/chip/chip_backend.h"
 #include "base/error.h"
 #include "compiler/conv_program.h"
+#include "compiler/pool_program.h"
 
 namespace tessera {
 
@@ -93,6 +96,54 @@ void ChipBackend::conv2d_backward(const View& x, const View& weight, const View&
   fetch_packed(dx, c.dx);
   fetch_packed(dweight, c.sums);
   if (dbias.data) fetch_packed(dbias, c.sums + O * K * es);
+}
+
+namespace {
+
+compiler::PoolGeometry pool_geometry(const View& x, const View& y, int64_t kernel, int64_t stride) {
+  TS_ASSERT(x.shape.size() == 4 && y.shape.size() == 4);
+  compiler::PoolGeometry g;
+  g.planes = x.shape[0] * x.shape[1], g.height = x.shape[2], g.width = x.shape[3];
+  g.kernel = kernel, g.stride = stride, g.out_height = y.shape[2], g.out_width = y.shape[3];
+  return g;
+}
+
+}  // namespace
+
+void ChipBackend::max_pool2d(const View& x, const View& y, const View& indices, int64_t kernel, int64_t stride) {
+  if (y.numel() == 0) return;
+  TS_ASSERT(y.dtype == x.dtype && indices.dtype == DType::I64);
+  compiler::PoolForward p;
+  p.g = pool_geometry(x, y, kernel, stride), p.dtype = x.dtype;
+  std::vector<int32_t> positions = compiler::pool_window_positions(p.g);
+  std::vector<float> positions_f32(positions.begin(), positions.end());
+  auto bytes = static_cast<int64_t>(positions.size() * 4);
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  p.x = stage_packed(hbm, x);
+  p.positions = stage(hbm, positions.data(), bytes);
+  p.positions_f32 = stage(hbm, positions_f32.data(), bytes);
+  p.y = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
+  p.indices = hbm.place(y.numel() * 8);
+  run(Kernel::MaxPool2d, compiler::max_pool_program(chip(), p));
+  fetch_packed(y, p.y);
+  fetch_packed(indices, p.indices);
+}
+
+void ChipBackend::max_pool2d_backward(const View& dy, const View& indices, const View& dx) {
+  if (dx.numel() == 0) return;
+  TS_ASSERT(dy.dtype == dx.dtype && indices.dtype == DType::I64 && dx.shape.size() == 4);
+  compiler::PoolBackward p;
+  p.g.planes = dx.shape[0] * dx.shape[1], p.g.height = dx.shape[2], p.g.width = dx.shape[3];
+  p.g.out_height = 1, p.g.out_width = dy.numel() / p.g.planes;  // only the positions per plane matter
+  p.dtype = dx.dtype;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  p.dy = stage_packed(hbm, dy);
+  p.indices = stage_packed(hbm, indices);
+  p.dx = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
+  run(Kernel::MaxPool2dBackward, compiler::max_pool_backward_program(chip(), p));
+  fetch_packed(dx, p.dx);
 }
 
 }  // namespace tessera
