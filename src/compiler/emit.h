@@ -74,7 +74,8 @@ inline Instruction vbinary(isa::BinaryFn fn, Operand dst, Operand a, Operand b, 
 }
 inline Instruction vreduce(isa::ReduceFn fn, Operand dst, Operand src, int64_t rows, int64_t cols) {
   return {Opcode::VReduce,
-          {kind(OperandKind::ReduceFn, static_cast<int64_t>(fn)), dst, src, imm(rows), imm(cols), dtype(DType::F32)}, 0};
+          {kind(OperandKind::ReduceFn, static_cast<int64_t>(fn)), dst, src, imm(rows), imm(cols), dtype(DType::F32)},
+          0};
 }
 inline Instruction vtranspose(Operand dst, Operand src, int64_t rows, int64_t cols, DType d) {
   return {Opcode::VTranspose, {dst, src, imm(rows), imm(cols), dtype(d)}, 0};
