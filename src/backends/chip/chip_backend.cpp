@@ -20,6 +20,8 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
     case Kernel::MaxPool2d:
     case Kernel::MaxPool2dBackward:
+    case Kernel::Embedding:
+    case Kernel::EmbeddingBackward:
       return dtype == DType::F32 || dtype == DType::BF16;
     case Kernel::Copy:
       return dtype == DType::F32 || dtype == DType::BF16;

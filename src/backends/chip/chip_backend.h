@@ -67,6 +67,8 @@ class ChipBackend : public ReferenceBackend {
                        const View& dbias, const Conv2dArgs& args) override;
   void max_pool2d(const View& x, const View& y, const View& indices, int64_t kernel, int64_t stride) override;
   void max_pool2d_backward(const View& dy, const View& indices, const View& dx) override;
+  void embedding(const View& ids, const View& table, const View& out) override;
+  void embedding_backward(const View& ids, const View& dout, const View& dtable) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;
