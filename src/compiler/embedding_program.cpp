@@ -92,7 +92,8 @@ isa::Program embedding_backward_program(const arch::ChipSpec& chip, const Embedd
   int64_t C = p.channels, row_bytes = C * es;
   Arena a;
   int64_t tablef = a.take(p.block_rows * C * 4), table16 = f32 ? tablef : a.take(p.block_rows * row_bytes);
-  int64_t idx = a.take(p.chunk * 4), rowsf = a.take(p.chunk * C * 4), rows16 = f32 ? rowsf : a.take(p.chunk * row_bytes);
+  int64_t idx = a.take(p.chunk * 4), rowsf = a.take(p.chunk * C * 4);
+  int64_t rows16 = f32 ? rowsf : a.take(p.chunk * row_bytes);
   TS_ASSERT(a.next <= chip.scratchpad_bytes);
   auto jobs = static_cast<int64_t>(p.blocks.size());
   int64_t cores = std::min(chip.cores, jobs);
