@@ -89,7 +89,9 @@ TEST(ChipBackendTest, ClaimsExactlyTheKernelsItRuns) {
   EXPECT_TRUE(t1().supports(Kernel::Matmul, DType::BF16));
   EXPECT_TRUE(t1().supports(Kernel::Binary, DType::F32));
   EXPECT_FALSE(t1().supports(Kernel::Binary, DType::BF16));
-  EXPECT_FALSE(t1().supports(Kernel::Conv2d, DType::F32));
+  EXPECT_TRUE(t1().supports(Kernel::Conv2d, DType::F32));
+  EXPECT_TRUE(t1().supports(Kernel::Conv2dBackward, DType::BF16));
+  EXPECT_FALSE(t1().supports(Kernel::Conv2d, DType::F16));
   EXPECT_TRUE(t1().supports(Kernel::Copy, DType::BF16));
   EXPECT_TRUE(t1().supports(Kernel::AdamW, DType::F32));
   EXPECT_TRUE(t1().supports(Kernel::CrossEntropy, DType::F32));

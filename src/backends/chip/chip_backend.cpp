@@ -18,6 +18,11 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
   switch (kernel) {
     case Kernel::Matmul:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
+    case Kernel::MaxPool2d:
+    case Kernel::MaxPool2dBackward:
+    case Kernel::Embedding:
+    case Kernel::EmbeddingBackward:
+      return dtype == DType::F32 || dtype == DType::BF16;
     case Kernel::Copy:
       return dtype == DType::F32 || dtype == DType::BF16;
     case Kernel::Attention:
@@ -34,6 +39,9 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
       return dtype == DType::F32;
+    case Kernel::Conv2d:
+    case Kernel::Conv2dBackward:
+      return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
     default:
       return false;
   }
@@ -58,6 +66,25 @@ int64_t ChipBackend::stage(Staging& hbm, const void* host, int64_t bytes) {
 int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) {
   std::vector<float> packed = load_all(v);
   return stage(hbm, packed.data(), static_cast<int64_t>(packed.size() * sizeof(float)));
+}
+
+int64_t ChipBackend::stage_as(Staging& hbm, const View& v, DType dtype) {
+  auto bytes = static_cast<int64_t>(v.numel() * dtype_size(dtype));
+  if (v.dtype == dtype && v.is_contiguous()) return stage(hbm, v.data, bytes);
+  std::vector<float> values = load_all(v);
+  std::vector<uint8_t> packed(static_cast<size_t>(bytes));
+  convert_elements(values.data(), DType::F32, packed.data(), dtype, values.size());
+  return stage(hbm, packed.data(), bytes);
+}
+
+void ChipBackend::fetch_as(const View& dst, int64_t hbm_addr, DType dtype) {
+  if (dst.dtype == dtype && dst.is_contiguous())
+    return fetch(dst.data, hbm_addr, dst.numel() * static_cast<int64_t>(dtype_size(dtype)));
+  std::vector<uint8_t> bytes(static_cast<size_t>(dst.numel()) * dtype_size(dtype));
+  fetch(bytes.data(), hbm_addr, static_cast<int64_t>(bytes.size()));
+  std::vector<float> values(static_cast<size_t>(dst.numel()));
+  convert_elements(bytes.data(), dtype, values.data(), DType::F32, values.size());
+  store_all(dst, values);
 }
 
 void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {

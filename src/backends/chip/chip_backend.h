@@ -67,6 +67,13 @@ class ChipBackend : public ReferenceBackend {
   void attention(const View& q, const View& k, const View& v, const View& out, const View& lse, float scale) override;
   void attention_backward(const View& q, const View& k, const View& v, const View& out, const View& lse,
                           const View& dout, const View& dq, const View& dk, const View& dv, float scale) override;
+  void conv2d(const View& x, const View& weight, const View& bias, const View& y, const Conv2dArgs& args) override;
+  void conv2d_backward(const View& x, const View& weight, const View& dy, const View& dx, const View& dweight,
+                       const View& dbias, const Conv2dArgs& args) override;
+  void max_pool2d(const View& x, const View& y, const View& indices, int64_t kernel, int64_t stride) override;
+  void max_pool2d_backward(const View& dy, const View& indices, const View& dx) override;
+  void embedding(const View& ids, const View& table, const View& out) override;
+  void embedding_backward(const View& ids, const View& dout, const View& dtable) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;

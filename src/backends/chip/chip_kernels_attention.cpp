@@ -18,25 +18,6 @@ compiler::AttentionProgram attention_shape(const View& q, float scale) {
 
 }  // namespace
 
-int64_t ChipBackend::stage_as(Staging& hbm, const View& v, DType dtype) {
-  auto bytes = static_cast<int64_t>(v.numel() * dtype_size(dtype));
-  if (v.dtype == dtype && v.is_contiguous()) return stage(hbm, v.data, bytes);
-  std::vector<float> values = load_all(v);
-  std::vector<uint8_t> packed(static_cast<size_t>(bytes));
-  convert_elements(values.data(), DType::F32, packed.data(), dtype, values.size());
-  return stage(hbm, packed.data(), bytes);
-}
-
-void ChipBackend::fetch_as(const View& dst, int64_t hbm_addr, DType dtype) {
-  if (dst.dtype == dtype && dst.is_contiguous())
-    return fetch(dst.data, hbm_addr, dst.numel() * static_cast<int64_t>(dtype_size(dtype)));
-  std::vector<uint8_t> bytes(static_cast<size_t>(dst.numel()) * dtype_size(dtype));
-  fetch(bytes.data(), hbm_addr, static_cast<int64_t>(bytes.size()));
-  std::vector<float> values(static_cast<size_t>(dst.numel()));
-  convert_elements(bytes.data(), dtype, values.data(), DType::F32, values.size());
-  store_all(dst, values);
-}
-
 void ChipBackend::attention(const View& q, const View& k, const View& v, const View& out, const View& lse,
                             float scale) {
   if (q.numel() == 0) return;

@@ -1,0 +1,140 @@
+// The embedding programs (see embedding_program.h): straight-line per core, single-buffered,
+// DMA and Vector queues ordered by semaphores. Output rows of consecutive ids go in one DMA.
+#include "compiler/embedding_program.h"
+
+#include <algorithm>
+
+#include "base/error.h"
+#include "compiler/emit.h"
+
+namespace tessera::compiler {
+
+using namespace emit;
+
+namespace {
+
+enum Semaphore { kTableLoaded = 0, kTableFree = 1, kRowsLoaded = 2, kRowsFree = 3, kTableDone = 4, kGathered = 5 };
+
+// Calls f(first, count) for each run of consecutive positions in [start, start + n).
+template <typename F>
+void runs(const std::vector<int64_t>& positions, int64_t start, int64_t n, F f) {
+  for (int64_t r = start; r < start + n;) {
+    int64_t len = 1;
+    while (r + len < start + n && positions[r + len] == positions[r] + len) ++len;
+    f(r, len);
+    r += len;
+  }
+}
+
+}  // namespace
+
+void plan_embedding(const arch::ChipSpec& chip, EmbeddingPlan& p, int64_t count, bool backward) {
+  auto es = static_cast<int64_t>(dtype_size(p.dtype));
+  bool f32 = p.dtype == DType::F32;
+  int64_t row = p.channels * (backward ? 4 + (f32 ? 0 : 2) : es);  // a table row in the scratchpad
+  int64_t per_id = p.channels * (backward ? 4 + (f32 ? 0 : 2) : es) + 4;
+  int64_t room = chip.scratchpad_bytes - 8 * kAlign;
+  p.block_rows = std::min({p.vocab, ceil_div(p.vocab, chip.cores), room / 2 / row});
+  if (p.block_rows < 1)
+    fail("embedding on chip {}: a table row of {} channels does not fit its {} bytes of scratchpad", chip.name,
+         p.channels, chip.scratchpad_bytes);
+  p.chunk = std::min(std::max<int64_t>(count, 1), (room - p.block_rows * row) / per_id);
+  TS_ASSERT(p.chunk >= 1);
+}
+
+isa::Program embedding_program(const arch::ChipSpec& chip, const EmbeddingPlan& p) {
+  auto es = static_cast<int64_t>(dtype_size(p.dtype));
+  int64_t C = p.channels, row_bytes = C * es;
+  Arena a;
+  int64_t table = a.take(p.block_rows * row_bytes), idx = a.take(p.chunk * 4), rows = a.take(p.chunk * row_bytes);
+  TS_ASSERT(a.next <= chip.scratchpad_bytes);
+  auto jobs = static_cast<int64_t>(p.blocks.size());
+  int64_t cores = std::min(chip.cores, jobs);
+  isa::Program program;
+  program.cores.resize(static_cast<size_t>(cores));
+  for (int64_t core = 0; core < cores; ++core) {
+    std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
+    bool first_chunk = true;
+    for (int64_t j = core; j < jobs; j += cores) {
+      const EmbeddingPlan::Block& b = p.blocks[static_cast<size_t>(j)];
+      bool last_block = j + cores >= jobs;
+      auto count = static_cast<int64_t>(b.positions.size());
+      if (j != core) s.push_back(wait(Engine::Dma, kTableFree));
+      s.push_back(dma_bytes(spm(table), hbm(p.table + b.v0 * row_bytes), b.rows * row_bytes));
+      s.push_back(signal(Engine::Dma, kTableLoaded));
+      s.push_back(wait(Engine::Vector, kTableLoaded));
+      for (int64_t start = 0; start < count; start += p.chunk) {
+        int64_t n = std::min(p.chunk, count - start);
+        bool last = last_block && start + n == count;
+        if (!first_chunk) s.push_back(wait(Engine::Dma, kRowsFree));
+        first_chunk = false;
+        s.push_back(dma_bytes(spm(idx), hbm(p.indices + (b.first + start) * 4), n * 4));
+        s.push_back(signal(Engine::Dma, kRowsLoaded));
+        s.push_back(wait(Engine::Vector, kRowsLoaded));
+        s.push_back(vgather(spm(rows), spm(table), spm(idx), n, C, b.rows, p.dtype));
+        if (!last_block && start + n == count) s.push_back(signal(Engine::Vector, kTableFree));
+        s.push_back(signal(Engine::Vector, kGathered));
+        s.push_back(wait(Engine::Dma, kGathered));
+        runs(b.positions, start, n, [&](int64_t r, int64_t len) {
+          s.push_back(dma(hbm(p.rows + b.positions[r] * row_bytes), spm(rows + (r - start) * row_bytes), len,
+                          row_bytes, row_bytes, row_bytes));
+        });
+        if (!last) s.push_back(signal(Engine::Dma, kRowsFree));
+      }
+    }
+  }
+  return program;
+}
+
+isa::Program embedding_backward_program(const arch::ChipSpec& chip, const EmbeddingPlan& p) {
+  auto es = static_cast<int64_t>(dtype_size(p.dtype));
+  bool f32 = p.dtype == DType::F32;
+  int64_t C = p.channels, row_bytes = C * es;
+  Arena a;
+  int64_t tablef = a.take(p.block_rows * C * 4), table16 = f32 ? tablef : a.take(p.block_rows * row_bytes);
+  int64_t idx = a.take(p.chunk * 4), rowsf = a.take(p.chunk * C * 4);
+  int64_t rows16 = f32 ? rowsf : a.take(p.chunk * row_bytes);
+  TS_ASSERT(a.next <= chip.scratchpad_bytes);
+  auto jobs = static_cast<int64_t>(p.blocks.size());
+  int64_t cores = std::min(chip.cores, jobs);
+  isa::Program program;
+  program.cores.resize(static_cast<size_t>(cores));
+  for (int64_t core = 0; core < cores; ++core) {
+    std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
+    bool first_chunk = true;
+    for (int64_t j = core; j < jobs; j += cores) {
+      const EmbeddingPlan::Block& b = p.blocks[static_cast<size_t>(j)];
+      bool last_block = j + cores >= jobs;
+      auto count = static_cast<int64_t>(b.positions.size());
+      if (j != core) s.push_back(wait(Engine::Dma, kTableFree));
+      s.push_back(dma_bytes(spm(table16), hbm(p.table + b.v0 * row_bytes), b.rows * row_bytes));
+      s.push_back(signal(Engine::Dma, kTableLoaded));
+      s.push_back(wait(Engine::Vector, kTableLoaded));
+      if (!f32) s.push_back(vconvert(spm(tablef), DType::F32, spm(table16), p.dtype, b.rows, C));
+      for (int64_t start = 0; start < count; start += p.chunk) {
+        int64_t n = std::min(p.chunk, count - start);
+        bool last = last_block && start + n == count;
+        if (!first_chunk) s.push_back(wait(Engine::Dma, kRowsFree));
+        first_chunk = false;
+        s.push_back(dma_bytes(spm(idx), hbm(p.indices + (b.first + start) * 4), n * 4));
+        runs(b.positions, start, n, [&](int64_t r, int64_t len) {
+          s.push_back(dma(spm(rows16 + (r - start) * row_bytes), hbm(p.rows + b.positions[r] * row_bytes), len,
+                          row_bytes, row_bytes, row_bytes));
+        });
+        s.push_back(signal(Engine::Dma, kRowsLoaded));
+        s.push_back(wait(Engine::Vector, kRowsLoaded));
+        if (!f32) s.push_back(vconvert(spm(rowsf), DType::F32, spm(rows16), p.dtype, n, C));
+        s.push_back(vscatter_add(spm(tablef), spm(idx), spm(rowsf), n, C, b.rows, DType::F32));
+        if (!last) s.push_back(signal(Engine::Vector, kRowsFree));
+      }
+      if (!f32) s.push_back(vconvert(spm(table16), p.dtype, spm(tablef), DType::F32, b.rows, C));
+      s.push_back(signal(Engine::Vector, kTableDone));
+      s.push_back(wait(Engine::Dma, kTableDone));
+      s.push_back(dma_bytes(hbm(p.table + b.v0 * row_bytes), spm(table16), b.rows * row_bytes));
+      if (!last_block) s.push_back(signal(Engine::Dma, kTableFree));
+    }
+  }
+  return program;
+}
+
+}  // namespace tessera::compiler
