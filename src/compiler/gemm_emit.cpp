@@ -19,7 +19,9 @@ Operand imm(int64_t v) { return {OperandKind::Imm, v, {}}; }
 Operand kind(OperandKind k, int64_t v) { return {k, v, {}}; }
 Operand dtype(DType d) { return kind(OperandKind::DType, static_cast<int64_t>(d)); }
 Operand spm(int64_t offset) { return {OperandKind::Addr, 0, {isa::Space::Spm, -1, -1, offset}}; }
-Operand hbm(int reg, int64_t offset) { return {OperandKind::Addr, 0, {isa::Space::Hbm, -1, static_cast<int8_t>(reg), offset}}; }
+Operand hbm(int reg, int64_t offset) {
+  return {OperandKind::Addr, 0, {isa::Space::Hbm, -1, static_cast<int8_t>(reg), offset}};
+}
 
 Instruction sync(Opcode op, isa::Engine e, int sem) {
   return {op, {kind(OperandKind::EngineName, static_cast<int64_t>(e)), imm(sem)}, 0};
@@ -58,7 +60,8 @@ void prepare(std::vector<Instruction>& out, int64_t dst, int64_t raw, int64_t tm
 
 void GemmEmitter::emit(int core, const GemmStep& step, std::vector<Instruction>& out) const {
   isa::Engine engine = step.engine();
-  for (int i = 0; i < step.wait_count; ++i) out.push_back(sync(Opcode::Wait, engine, step.waits[static_cast<size_t>(i)]));
+  for (int i = 0; i < step.wait_count; ++i)
+    out.push_back(sync(Opcode::Wait, engine, step.waits[static_cast<size_t>(i)]));
   body(p_.cores.at(static_cast<size_t>(core)).at(static_cast<size_t>(step.tile)), step, out);
   for (int i = 0; i < step.signal_count; ++i)
     out.push_back(sync(Opcode::Signal, engine, step.signals[static_cast<size_t>(i)]));
@@ -81,7 +84,8 @@ void GemmEmitter::body(const GemmTile& tile, const GemmStep& s, std::vector<Inst
       if (k_.transpose_a)  // (kc x mi) of the stored (K x M)
         out.push_back(copy(spm(dst), hbm(kArgA, (a_base + p0 * M + i0) * ea), kc, mi * ea, mi * ea, M * ea));
       else
-        out.push_back(copy(spm(dst), hbm(kArgA, (a_base + i0 * K + p0) * ea), mi, kc * ea, kc * ea, K * ea));
+        out.push_back(copy(spm(dst + r0 * kc * ea), hbm(kArgA, (a_base + (i0 + r0) * K + p0) * ea), r1 - r0, kc * ea,
+                           kc * ea, K * ea));
       return;
     }
     case Op::LoadB: {
@@ -120,7 +124,8 @@ void GemmEmitter::body(const GemmTile& tile, const GemmStep& s, std::vector<Inst
                         imm(nj), dtype(DType::F32), kind(OperandKind::Broadcast, 0)},
                        0});
       }
-      if (!f32) out.push_back(convert(l_.out + r0 * nj * eo, k_.out_dtype, l_.acc + r0 * nj * 4, DType::F32, r1 - r0, nj));
+      if (!f32)
+        out.push_back(convert(l_.out + r0 * nj * eo, k_.out_dtype, l_.acc + r0 * nj * 4, DType::F32, r1 - r0, nj));
       return;
     }
     case Op::Store: {

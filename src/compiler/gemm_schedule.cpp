@@ -14,7 +14,8 @@ using Op = GemmStep::Op;
 
 GemmStep step(Op op, int64_t tile, int64_t kk, int buffer) {
   GemmStep s;
-  s.op = op, s.tile = static_cast<int32_t>(tile), s.kk = static_cast<int32_t>(kk), s.buffer = static_cast<int8_t>(buffer);
+  s.op = op, s.tile = static_cast<int32_t>(tile), s.kk = static_cast<int32_t>(kk);
+  s.buffer = static_cast<int8_t>(buffer);
   return s;
 }
 
@@ -181,7 +182,8 @@ std::string to_string(const GemmSchedule& schedule, const GemmPartition& partiti
       what += fmt::format(" k{} buffer {}", st.kk, st.buffer);
     if (st.chunks > 1) what += fmt::format(" rows {}/{}", st.chunk + 1, st.chunks);
     std::string sync;
-    for (int i = 0; i < st.wait_count; ++i) sync += fmt::format(" wait {}", semaphore_name(st.waits[static_cast<size_t>(i)]));
+    for (int i = 0; i < st.wait_count; ++i)
+      sync += fmt::format(" wait {}", semaphore_name(st.waits[static_cast<size_t>(i)]));
     for (int i = 0; i < st.signal_count; ++i)
       sync += fmt::format(" signal {}", semaphore_name(st.signals[static_cast<size_t>(i)]));
     s += fmt::format("  {:<7}{:<48}{}\n", isa::engine_name(st.engine()), what, sync);

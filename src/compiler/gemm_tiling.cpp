@@ -39,7 +39,8 @@ double mma_cycles(const arch::ChipSpec& chip, DType input, int64_t m, int64_t n,
   auto imm = [](int64_t v) { return isa::Operand{isa::OperandKind::Imm, v, {}}; };
   isa::Operand spm{isa::OperandKind::Addr, 0, {isa::Space::Spm, -1, -1, 0}};
   isa::Instruction mma{isa::Opcode::Mma,
-                       {spm, spm, spm, imm(m), imm(n), imm(k), {isa::OperandKind::DType, static_cast<int64_t>(input), {}},
+                       {spm, spm, spm, imm(m), imm(n), imm(k),
+                        {isa::OperandKind::DType, static_cast<int64_t>(input), {}},
                         {isa::OperandKind::AccMode, static_cast<int64_t>(isa::AccMode::Accumulate), {}}},
                        0};
   sim::TimingModel model(chip);
@@ -121,8 +122,9 @@ GemmTiling plan_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip
 }
 
 std::string to_string(const GemmTiling& t, const GemmLayout& l, const arch::ChipSpec& chip) {
-  std::string s = fmt::format("tile {}x{}x{} (m x n x k), last k-step in {} row chunk{}, groups of {} tile rows\n",
-                              t.m, t.n, t.k, t.chunks, t.chunks == 1 ? "" : "s", t.group_rows);
+  std::string s = fmt::format("tile {}x{}x{} (m x n x k), last k-step in {} row chunk{}, ", t.m, t.n, t.k,
+                              t.chunks, t.chunks == 1 ? "" : "s");
+  s += fmt::format("groups of {} tile rows\n", t.group_rows);
   s += "scratchpad:";
   auto pair = [&](const char* name, const std::array<int64_t, 2>& at) {
     if (at[0] >= 0) s += fmt::format(" {} {:#x} {:#x};", name, at[0], at[1]);

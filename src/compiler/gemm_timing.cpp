@@ -16,7 +16,7 @@ int64_t align(int64_t bytes) { return (bytes + 255) / 256 * 256; }
 
 }  // namespace
 
-GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, sim::Stats* stats) {
+GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<sim::SimObserver* const> observers) {
   GemmArgs args;
   args.b = align(l.kernel.a_bytes());
   args.out = args.b + align(l.kernel.b_bytes());
@@ -37,8 +37,6 @@ GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, sim::Stats
     return true;
   };
   sim::TimingModel model(chip);
-  std::vector<sim::SimObserver*> observers;
-  if (stats) observers.push_back(stats);
   GemmTime t;
   t.cycles = sim::run_timing(model, static_cast<int>(l.schedule.cores.size()), work, observers);
   t.seconds = t.cycles / chip.clock_hz;

@@ -3,7 +3,9 @@
 // scheduled through the chip's timing model without computing any value.
 #pragma once
 #include "compiler/gemm_lowering.h"
-#include "sim/stats.h"
+#include <span>
+
+#include "sim/timing.h"
 
 namespace tessera::compiler {
 
@@ -14,6 +16,7 @@ struct GemmTime {
 };
 
 // `lowering` needs no program (GemmLowerOptions::program may be false).
-GemmTime time_gemm(const GemmLowering& lowering, const arch::ChipSpec& chip, sim::Stats* stats = nullptr);
+GemmTime time_gemm(const GemmLowering& lowering, const arch::ChipSpec& chip,
+                  std::span<sim::SimObserver* const> observers = {});
 
 }  // namespace tessera::compiler
