@@ -14,7 +14,7 @@ namespace {
 
 constexpr int64_t kAlign = 64;     // bytes; every buffer starts on this boundary
 constexpr int kMaxDoublings = 10;  // tile sizes tried: granule x 1, 2, 4, ... 512
-constexpr int64_t kDefaultChunks = 4;
+constexpr int64_t kDefaultChunks = 2;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
