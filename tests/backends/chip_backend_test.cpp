@@ -156,3 +156,36 @@ TEST(ChipBackendTest, MatmulTransposesAcrossManyTiles) {
 
 }  // namespace
 }  // namespace tessera::test
+
+namespace tessera::test {
+namespace {
+
+TEST(ChipBackendTest, ASecondLaunchOfTheSameMatmulReusesItsProgram) {
+  // Batched bf16 product with a bf16 output: the second launch hits the program cache and
+  // gives the same bits.
+  MatmulArgs args;
+  args.batch = 3, args.m = 40, args.n = 72, args.k = 56;
+  args.batch_stride_a = 40 * 56, args.batch_stride_b = 56 * 72, args.batch_stride_out = 40 * 72;
+  std::vector<float> a = random_values(3 * 40 * 56, 21), b = random_values(3 * 56 * 72, 22);
+  auto launch = [&] {
+    Workspace ws(t1());
+    View out = ws.output(DType::BF16, {3, 40, 72});
+    t1().matmul(ws.input(DType::BF16, {3, 40, 56}, a), ws.input(DType::BF16, {3, 56, 72}, b), out, args);
+    return ws.read(out);
+  };
+  int64_t misses = t1().gemm_programs().misses(), hits = t1().gemm_programs().hits();
+  std::vector<float> first = launch();
+  EXPECT_EQ(t1().gemm_programs().misses(), misses + 1);
+  std::vector<float> second = launch();
+  EXPECT_EQ(t1().gemm_programs().misses(), misses + 1);
+  EXPECT_EQ(t1().gemm_programs().hits(), hits + 1);
+  EXPECT_EQ(first, second);
+  // And it is the product: against cpu-ref within bf16 output rounding.
+  Workspace ref(backend("cpu-ref"));
+  View out = ref.output(DType::BF16, {3, 40, 72});
+  backend("cpu-ref").matmul(ref.input(DType::BF16, {3, 40, 56}, a), ref.input(DType::BF16, {3, 56, 72}, b), out, args);
+  expect_close(first, ref.read(out), {1e-2, 1e-2}, "cached batched bf16 matmul vs cpu-ref");
+}
+
+}  // namespace
+}  // namespace tessera::test

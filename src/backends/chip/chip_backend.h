@@ -4,8 +4,10 @@
 // - Device memory is host memory the backend allocates (host_addressable), so that kernels the
 //   chip does not run fall back to the CPU (dispatch.h). A launch stages its operands into the
 //   simulator's HBM, runs the kernel's program with the timing model on, and copies the results
-//   back. Staging packs each operand row-major (applying its strides) and, for matmul, applies
-//   the transposes and rounds f32 inputs to bf16, as a host-to-device copy of a packed tensor.
+//   back. Staging packs each operand row-major (applying its strides), as a host-to-device copy
+//   of a packed tensor; matmul stages its operands as they are and runs the compiler's GEMM
+//   (compiler/gemm_lowering.h: transposes, bf16 rounding, batches, accumulation and the output
+//   dtype on the chip), its programs cached by kernel (gemm_programs()).
 // - The simulated time and statistics of every launch add up (simulated_seconds, summary), so
 //   that a training run can report its simulated step time. Each launch also costs the chip's
 //   launch overhead.
@@ -26,6 +28,7 @@
 #include <string>
 
 #include "arch/chip.h"
+#include "compiler/gemm_cache.h"
 #include "compiler/tile_program.h"
 #include "backends/cpu/reference_backend.h"
 #include "isa/isa.h"
@@ -76,6 +79,7 @@ class ChipBackend : public ReferenceBackend {
   void embedding_backward(const View& ids, const View& dout, const View& dtable) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
+  const compiler::GemmProgramCache& gemm_programs() const { return gemm_programs_; }
   ChipTotals totals() const;
   double simulated_seconds() const { return totals().seconds; }
   void reset_totals();
@@ -106,6 +110,7 @@ class ChipBackend : public ReferenceBackend {
   std::mutex launch_mutex_;  // one launch at a time: the simulator's memories are shared
   mutable std::mutex totals_mutex_;
   ChipTotals totals_;
+  compiler::GemmProgramCache gemm_programs_;
 };
 
 // The chip backend behind a device name, or nullptr when the device is no chip.

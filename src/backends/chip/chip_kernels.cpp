@@ -1,12 +1,11 @@
 // The chip backend's kernels (see chip_backend.h): each stages its operands into HBM, builds
-// its tile program (tile_program.h, or the simulator's tiled GEMM for matmul), runs it and
-// copies the results back.
+// its tile program (tile_program.h, or the compiler's GEMM for matmul), runs it and copies
+// the results back.
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
 #include "compiler/tile_program.h"
 #include "base/error.h"
-#include "sim/tiled_gemm.h"
 
 namespace tessera {
 
@@ -394,59 +393,26 @@ void ChipBackend::cross_entropy_backward(const View& logits, const View& targets
 }
 
 void ChipBackend::matmul(const View& a, const View& b, const View& out, const MatmulArgs& g) {
-  if (g.m == 0 || g.n == 0) return;
+  if (g.batch == 0 || g.m == 0 || g.n == 0) return;
+  if (g.k == 0) return ReferenceBackend::matmul(a, b, out, g);  // nothing to multiply: 0, or out unchanged
+  compiler::GemmKernel kernel;
+  kernel.batch = g.batch, kernel.m = g.m, kernel.n = g.n, kernel.k = g.k;
+  kernel.transpose_a = g.transpose_a, kernel.transpose_b = g.transpose_b;
+  kernel.a_dtype = a.dtype, kernel.b_dtype = b.dtype, kernel.out_dtype = out.dtype;
+  kernel.accumulate = g.accumulate;
+  kernel.batch_stride_a = g.batch_stride_a, kernel.batch_stride_b = g.batch_stride_b;
+  kernel.batch_stride_out = g.batch_stride_out;
   std::lock_guard lock(launch_mutex_);
-  // Tiles of at most 64 x 64 x 64; the matrices are padded with zeros to whole tiles.
-  auto tile = [](int64_t d) { return std::min<int64_t>(std::max<int64_t>(d, 1), 64); };
-  auto padded = [](int64_t d, int64_t t) { return (std::max<int64_t>(d, 1) + t - 1) / t * t; };
-  sim::TiledGemm gemm;
-  gemm.tile_m = tile(g.m), gemm.tile_n = tile(g.n), gemm.tile_k = tile(g.k);
-  gemm.m = padded(g.m, gemm.tile_m), gemm.n = padded(g.n, gemm.tile_n), gemm.k = padded(g.k, gemm.tile_k);
-  gemm.dtype = DType::BF16;
-  size_t a_es = dtype_size(a.dtype), b_es = dtype_size(b.dtype), out_es = dtype_size(out.dtype);
-  for (int64_t batch = 0; batch < g.batch; ++batch) {
-    // Operands packed as (m, k) and (k, n) bf16, transposes applied.
-    std::vector<float> a_packed(static_cast<size_t>(gemm.m * gemm.k)), b_packed(static_cast<size_t>(gemm.k * gemm.n));
-    View a_b{static_cast<char*>(a.data) + batch * g.batch_stride_a * a_es, a.dtype, {}, {}};
-    View b_b{static_cast<char*>(b.data) + batch * g.batch_stride_b * b_es, b.dtype, {}, {}};
-    for (int64_t i = 0; i < g.m; ++i)
-      for (int64_t p = 0; p < g.k; ++p)
-        a_packed[i * gemm.k + p] = load(a_b, g.transpose_a ? p * g.m + i : i * g.k + p);
-    for (int64_t p = 0; p < g.k; ++p)
-      for (int64_t j = 0; j < g.n; ++j)
-        b_packed[p * gemm.n + j] = load(b_b, g.transpose_b ? j * g.k + p : p * g.n + j);
-    std::vector<uint16_t> a_bf16(a_packed.size()), b_bf16(b_packed.size());
-    convert_elements(a_packed.data(), DType::F32, a_bf16.data(), DType::BF16, a_packed.size());
-    convert_elements(b_packed.data(), DType::F32, b_bf16.data(), DType::BF16, b_packed.size());
-    Staging hbm;
-    gemm.a_addr = stage(hbm, a_bf16.data(), static_cast<int64_t>(a_bf16.size() * 2));
-    gemm.b_addr = stage(hbm, b_bf16.data(), static_cast<int64_t>(b_bf16.size() * 2));
-    gemm.c_addr = hbm.place(gemm.m * gemm.n * 4);
-    run(Kernel::Matmul, sim::tiled_gemm_program(chip(), gemm));
-
-    // Epilogue on the vector engine: drop the padding, add the old output when accumulating,
-    // round to the output dtype.
-    char* out_b = static_cast<char*>(out.data) + batch * g.batch_stride_out * out_es;
-    Plan p;
-    p.rows = g.m, p.cols = g.n;
-    p.inputs.push_back({gemm.c_addr, Layout::Full, gemm.n});
-    if (g.accumulate) {
-      p.inputs.push_back({stage_f32(hbm, View{out_b, out.dtype, {g.m, g.n}, {g.n, 1}}), Layout::Full, 0});
-      p.ops.push_back(binary_op(0, 0, 1, isa::BinaryFn::Add));
-    }
-    int result_slot = 0;
-    if (out.dtype != DType::F32) {
-      p.temporaries = 1;
-      result_slot = p.temporary_slot(0);
-      Plan::Op convert;
-      convert.kind = OpKind::Convert, convert.dst = result_slot, convert.a = 0, convert.to = out.dtype;
-      p.ops.push_back(convert);
-    }
-    int64_t result = hbm.place(g.m * g.n * static_cast<int64_t>(out_es));
-    p.outputs = {{result_slot, result, out.dtype}};
-    run(Kernel::Matmul, compiler::elementwise_program(chip(), p));
-    fetch(out_b, result, g.m * g.n * static_cast<int64_t>(out_es));
-  }
+  // The operands as they are in memory; the output too when the program reads it or when its
+  // batches leave gaps that the copy-back must not overwrite.
+  Staging hbm;
+  compiler::GemmArgs args;
+  args.a = stage(hbm, a.data, kernel.a_bytes());
+  args.b = stage(hbm, b.data, kernel.b_bytes());
+  bool gaps = g.batch > 1 && g.batch_stride_out != g.m * g.n;
+  args.out = g.accumulate || gaps ? stage(hbm, out.data, kernel.out_bytes()) : hbm.place(kernel.out_bytes());
+  run(Kernel::Matmul, gemm_programs_.program(kernel, chip(), args));
+  fetch(out.data, args.out, kernel.out_bytes());
 }
 
 }  // namespace tessera

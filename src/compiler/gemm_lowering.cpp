@@ -1,0 +1,54 @@
+// The GEMM lowering's pass list (see gemm_lowering.h).
+#include "compiler/gemm_lowering.h"
+
+#include <fmt/format.h>
+
+#include "base/error.h"
+#include "isa/disassembler.h"
+#include "isa/verifier.h"
+
+namespace tessera::compiler {
+
+namespace {
+
+void dump(std::string* ir, const char* pass, const std::string& text) {
+  if (ir) *ir += fmt::format("=== {}\n{}", pass, text);
+}
+
+}  // namespace
+
+std::unique_ptr<GemmLowering> lower_gemm(const GemmKernel& kernel, const arch::ChipSpec& chip,
+                                         const GemmLowerOptions& options) {
+  auto l = std::make_unique<GemmLowering>();
+  check_kernel(kernel, chip);
+  l->kernel = kernel;
+  dump(options.ir, "kernel", to_string(kernel) + "\n");
+
+  l->tiling = options.tiling ? *options.tiling : plan_gemm_tiling(kernel, chip);
+  const GemmTiling& t = l->tiling;
+  if (t.m <= 0 || t.n <= 0 || t.k <= 0 || t.chunks <= 0 || t.chunks > 64 || t.group_rows <= 0)
+    fail("{}: tiling {}x{}x{}, {} chunks, groups of {} rows: sizes must be positive, chunks at most 64",
+         to_string(kernel), t.m, t.n, t.k, t.chunks, t.group_rows);
+  l->layout = gemm_layout(kernel, t);
+  if (l->layout.bytes > chip.scratchpad_bytes)
+    fail("{}: tile {}x{}x{} needs {} bytes of scratchpad; chip {} has {}", to_string(kernel), t.m, t.n, t.k,
+         l->layout.bytes, chip.name, chip.scratchpad_bytes);
+  dump(options.ir, "tiling", to_string(t, l->layout, chip));
+
+  l->partition = partition_gemm(kernel, t, chip);
+  dump(options.ir, "partition", to_string(l->partition));
+
+  l->schedule = schedule_gemm(kernel, t, l->partition);
+  dump(options.ir, "schedule", to_string(l->schedule, l->partition));
+
+  l->emitter = std::make_unique<GemmEmitter>(l->kernel, l->tiling, l->layout, l->partition);
+  if (!options.program) return l;
+  l->program = emit_gemm_program(*l->emitter, l->schedule, {});
+  dump(options.ir, "program", isa::disassemble(l->program));
+
+  isa::verify_program(l->program, chip, to_string(kernel));
+  dump(options.ir, "verify", fmt::format("verified for chip {}\n", chip.name));
+  return l;
+}
+
+}  // namespace tessera::compiler

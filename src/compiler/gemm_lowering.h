@@ -1,0 +1,39 @@
+// The GEMM lowering: a straight list of passes, each with a printable result.
+//   kernel (gemm_kernel.h) -> tiling and scratchpad layout (gemm_tiling.h) -> partition of the
+//   output tiles across cores (gemm_partition.h) -> schedule of engine steps and semaphores
+//   (gemm_schedule.h) -> ISA (gemm_emit.h) -> verification against the chip (isa/verifier.h).
+// A lowering for timing only stops after the schedule: its timing-only run (gemm_timing.h)
+// emits the instructions piece by piece, as the program would issue them.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "compiler/gemm_emit.h"
+
+namespace tessera::compiler {
+
+struct GemmLowering {
+  GemmKernel kernel;
+  GemmTiling tiling;
+  GemmLayout layout;
+  GemmPartition partition;
+  GemmSchedule schedule;
+  std::unique_ptr<GemmEmitter> emitter;  // over the fields above
+  isa::Program program;                  // empty when lowered for timing only
+
+  GemmLowering() = default;
+  GemmLowering(const GemmLowering&) = delete;
+  GemmLowering& operator=(const GemmLowering&) = delete;
+};
+
+struct GemmLowerOptions {
+  std::optional<GemmTiling> tiling;  // instead of the planner's
+  bool program = true;               // emit and verify the program
+  std::string* ir = nullptr;         // when set, receives each pass's result as text
+};
+
+std::unique_ptr<GemmLowering> lower_gemm(const GemmKernel& kernel, const arch::ChipSpec& chip,
+                                         const GemmLowerOptions& options = {});
+
+}  // namespace tessera::compiler

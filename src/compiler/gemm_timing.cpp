@@ -1,0 +1,49 @@
+// Timing-only runs of a lowered GEMM (see gemm_timing.h).
+#include "compiler/gemm_timing.h"
+
+#include <vector>
+
+#include "arch/chip_figures.h"
+#include "sim/timing_run.h"
+
+namespace tessera::compiler {
+
+namespace {
+
+constexpr int64_t kTilesPerPiece = 1;  // tiles' steps handed to the run at a time
+
+int64_t align(int64_t bytes) { return (bytes + 255) / 256 * 256; }
+
+}  // namespace
+
+GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<sim::SimObserver* const> observers) {
+  GemmArgs args;
+  args.b = align(l.kernel.a_bytes());
+  args.out = args.b + align(l.kernel.b_bytes());
+  std::vector<size_t> next(l.schedule.cores.size(), 0);  // per core: the next step to hand out
+  std::vector<isa::Instruction> scratch;
+  sim::WorkSource work = [&](int core, sim::EngineQueues& queues) {
+    const std::vector<GemmStep>& steps = l.schedule.cores[static_cast<size_t>(core)];
+    size_t& at = next[static_cast<size_t>(core)];
+    if (at >= steps.size()) return false;
+    // Up to the first load of a tile beyond the piece (a tile's finish follows the next one's first loads).
+    int32_t last_tile = steps[at].tile + static_cast<int32_t>(kTilesPerPiece) - 1;
+    for (; at < steps.size() && (steps[at].tile <= last_tile || steps[at].op != GemmStep::Op::LoadA); ++at) {
+      scratch.clear();
+      l.emitter->emit(core, steps[at], scratch);
+      auto& queue = queues[static_cast<size_t>(static_cast<int>(steps[at].engine()) - 1)];
+      for (const isa::Instruction& inst : scratch) queue.push_back(resolve_args(inst, args));
+    }
+    return true;
+  };
+  sim::TimingModel model(chip);
+  GemmTime t;
+  t.cycles = sim::run_timing(model, static_cast<int>(l.schedule.cores.size()), work, observers);
+  t.seconds = t.cycles / chip.clock_hz;
+  arch::ChipFigures figures = arch::chip_figures(chip);
+  double peak = l.kernel.matrix_dtype() == DType::F16 ? figures.fp16_flops_per_s : figures.bf16_flops_per_s;
+  t.percent_of_peak = t.seconds > 0 ? 100 * l.kernel.flops() / (t.seconds * peak) : 0;
+  return t;
+}
+
+}  // namespace tessera::compiler

@@ -1,0 +1,22 @@
+// Timing-only runs of a lowered GEMM (sim/timing_run.h): the schedule's steps are emitted core
+// by core, tile by tile, with the operands at fixed HBM addresses (a, then b, then out), and
+// scheduled through the chip's timing model without computing any value.
+#pragma once
+#include "compiler/gemm_lowering.h"
+#include <span>
+
+#include "sim/timing.h"
+
+namespace tessera::compiler {
+
+struct GemmTime {
+  double cycles = 0;           // first instruction to last
+  double seconds = 0;          // cycles / clock (no launch overhead)
+  double percent_of_peak = 0;  // FLOPs / (seconds x the chip's dense peak of the matrix dtype)
+};
+
+// `lowering` needs no program (GemmLowerOptions::program may be false).
+GemmTime time_gemm(const GemmLowering& lowering, const arch::ChipSpec& chip,
+                  std::span<sim::SimObserver* const> observers = {});
+
+}  // namespace tessera::compiler
