@@ -113,9 +113,9 @@ std::string format_run_report(const RunReport& r) {
                      r.first_step_excluded ? fmt::format(", step 1 excluded: {:.3f} ms", ms(r.first_step_seconds)) : "");
   out += fmt::format("  throughput      {:.0f} {}/s ({:.0f} {} per step)\n", r.items_per_second, r.item_unit, r.items,
                      r.item_unit);
-  out += fmt::format("  MFU             {:.2f} % of the {:.1f} TFLOPS dense bf16 peak ({:.3f} TFLOP per step on the "
+  out += fmt::format("  MFU             {:.2f} % of the {:.1f} TFLOPS dense bf16 peak ({:.3f} GFLOP per step on the "
                      "matrix engine, tile padding included{})\n",
-                     100 * r.mfu, r.peak_flops_per_s / 1e12, r.matrix_flops / 1e12,
+                     100 * r.mfu, r.peak_flops_per_s / 1e12, r.matrix_flops / 1e9,
                      r.f32_run ? "; an f32 run: its matmuls run in bf16 on the matrix engine" : "");
   out += fmt::format("  utilisation     DMA {:.1f} %, Matrix {:.1f} %, Vector {:.1f} % (busy, over cores and time)\n",
                      100 * r.dma_utilization, 100 * r.matrix_utilization, 100 * r.vector_utilization);
