@@ -19,7 +19,8 @@ CopyRecord place_copy(Stream& stream, int64_t bytes, const char* direction) {
   DeviceTotals work;
   work.copies = 1, work.copy_bytes = bytes, work.copy_seconds = seconds;
   device.add_to_totals(work);
-  if (TimelineTrace* trace = device.trace()) trace->add_copy(direction, bytes, record.start_seconds, record.end_seconds);
+  if (TimelineTrace* trace = device.trace())
+    trace->add_copy(direction, bytes, record.start_seconds, record.end_seconds);
   return record;
 }
 

@@ -30,7 +30,8 @@ std::vector<KernelShare> kernel_shares(const DeviceTotals& work, double steps, d
   std::vector<KernelShare> all;
   for (const auto& [name, k] : work.kernels)
     all.push_back({name, k.calls / steps, k.seconds / steps, step_seconds > 0 ? k.seconds / steps / step_seconds : 0});
-  std::stable_sort(all.begin(), all.end(), [](const KernelShare& a, const KernelShare& b) { return a.seconds > b.seconds; });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const KernelShare& a, const KernelShare& b) { return a.seconds > b.seconds; });
   if (static_cast<int>(all.size()) <= top + 1) return all;
   KernelShare other{fmt::format("other ({} kernels)", all.size() - static_cast<size_t>(top))};
   for (size_t i = static_cast<size_t>(top); i < all.size(); ++i) {
@@ -108,9 +109,10 @@ std::string format_run_report(const RunReport& r) {
   auto ms = [](double s) { return s * 1e3; };
   auto pct = [](double part, double whole) { return whole > 0 ? 100 * part / whole : 0.0; };
   std::string out = fmt::format("simulated on {}:\n", r.device);
+  std::string excluded =
+      r.first_step_excluded ? fmt::format(", step 1 excluded: {:.3f} ms", ms(r.first_step_seconds)) : "";
   out += fmt::format("  step time       {:.3f} ms (mean of {} step{}{})\n", ms(r.step_seconds), r.steps,
-                     r.steps == 1 ? "" : "s",
-                     r.first_step_excluded ? fmt::format(", step 1 excluded: {:.3f} ms", ms(r.first_step_seconds)) : "");
+                     r.steps == 1 ? "" : "s", excluded);
   out += fmt::format("  throughput      {:.0f} {}/s ({:.0f} {} per step)\n", r.items_per_second, r.item_unit, r.items,
                      r.item_unit);
   out += fmt::format("  MFU             {:.2f} % of the {:.1f} TFLOPS dense bf16 peak ({:.3f} GFLOP per step on the "

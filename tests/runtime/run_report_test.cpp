@@ -106,7 +106,8 @@ TEST(TimelineTraceTest, OneSlicePerLaunchOneAfterAnotherWithEngineTracks) {
     EXPECT_NEAR(kernels[i].at("ts").get<double>(), launches[i].start_seconds * 1e6, 1e-6);
     EXPECT_NEAR(kernels[i].at("dur").get<double>(), (launches[i].end_seconds - launches[i].start_seconds) * 1e6, 1e-6);
   }
-  EXPECT_GE(kernels[1].at("ts").get<double>(), kernels[0].at("ts").get<double>() + kernels[0].at("dur").get<double>() - 1e-6);
+  double first_end = kernels[0].at("ts").get<double>() + kernels[0].at("dur").get<double>();
+  EXPECT_GE(kernels[1].at("ts").get<double>(), first_end - 1e-6);
   // 256 x 256 in 64 x 64 tiles: 16 output tiles over the cores, each core's matrix engine one slice per launch.
   EXPECT_EQ(matrix_slices, 2 * 16);
 }
