@@ -56,6 +56,7 @@ struct ChipSpec {
   double hbm_latency_s = 0;
   int64_t links = 0;                         // chip-to-chip links
   double link_bytes_per_s = 0;               // per link, both directions together
+  double host_link_bytes_per_s = 0;          // host <-> HBM copies, each direction
 
   // Where each key was last set: "file:line" or "--set key=value"; keys left at their
   // default are absent. Error messages about a key name this place.

@@ -148,6 +148,9 @@ std::vector<ParamSpec> make_table() {
   t.push_back(quantity("links.bandwidth", Dimension::bandwidth, "0B/s", 0, 1e14,
                        "per link, both directions together (as vendors quote it)",
                        [](ChipSpec& c, const ParamValue& v) { c.link_bytes_per_s = v.number; }));
+  t.push_back(quantity("host_link.bandwidth", Dimension::bandwidth, "64GB/s", 1e6, 1e14,
+                       "host <-> device copies, each direction (default: PCIe 5.0 x16)",
+                       [](ChipSpec& c, const ParamValue& v) { c.host_link_bytes_per_s = v.number; }));
   return t;
 }
 

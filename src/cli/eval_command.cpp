@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "cli/chip_run_monitor.h"
 #include "cli/command.h"
 #include "tensor/ops.h"
 #include "train/saved_model.h"
@@ -14,7 +15,7 @@ namespace {
 
 const CommandRegistrar kEval("eval", "evaluate a checkpoint (loss, accuracy)", [](CLI::App& app) {
   struct Options {
-    std::string checkpoint, device = "cpu", data_dir = "data", text;
+    std::string checkpoint, device = "cpu", data_dir = "data", text, trace;
     int64_t batch = 8, batches = 0;
   };
   auto o = std::make_shared<Options>();
@@ -23,6 +24,7 @@ const CommandRegistrar kEval("eval", "evaluate a checkpoint (loss, accuracy)", [
   app.add_option("--batch", o->batch, "examples per batch")->capture_default_str();
   app.add_option("--batches", o->batches, "evaluation batches (0 = all)")->capture_default_str();
   app.add_option("--data-dir", o->data_dir, "cache of prepared token files")->capture_default_str();
+  app.add_option("--trace", o->trace, "write a Chrome/Perfetto trace of the last batch (chip devices)");
   app.add_option("--text", o->text, "instead of the dataset: the loss of predicting this text's tokens (GPT)");
   return [o] {
     SavedModel saved = load_saved_model(o->checkpoint, o->device);
@@ -48,12 +50,17 @@ const CommandRegistrar kEval("eval", "evaluate a checkpoint (loss, accuracy)", [
     data.data_dir = o->data_dir;
     if (saved.tokenizer) data.tokenizer = saved.state["tokenizer"].at("kind").get<std::string>();
     auto dataset = open_training_data(data, saved.state.value("tokenizer", nlohmann::json()));
-    EvalResult r = evaluate(*saved.model, *dataset, o->batches);
+    std::unique_ptr<ChipRunMonitor> monitor = ChipRunMonitor::attach(o->device, o->trace);
+    int64_t batches = o->batches > 0 ? std::min(o->batches, dataset->eval_batch_count()) : dataset->eval_batch_count();
+    StepHooks hooks;
+    if (monitor) hooks = monitor->hooks(batches - 1);
+    EvalResult r = evaluate(*saved.model, *dataset, o->batches, monitor ? &hooks : nullptr);
     std::printf("%s: %s\n", saved.folder.c_str(), saved.model->describe().c_str());
     std::printf("eval loss %.4f, accuracy %.2f %% over %lld %s", r.loss, 100.0 * r.accuracy,
                 static_cast<long long>(r.items), dataset->item_unit());
     if (saved.tokenizer) std::printf(", perplexity %.2f", std::exp(r.loss));
     std::printf("\n");
+    if (monitor) monitor->print(dataset->item_unit(), true);
   };
 });
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "backends/chip/chip_backend.h"
+#include "cli/chip_run_monitor.h"
 #include "cli/command.h"
 #include "tensor/dispatch.h"
 #include "train/trainer.h"
@@ -46,25 +47,28 @@ const CommandRegistrar kTrain("train", "train a model", [](CLI::App& app) {
   add_train_options(app, *options);
   auto strict = std::make_shared<bool>(false);
   app.add_flag("--strict", *strict, "forbid falling back to the CPU for kernels the device lacks");
-  return [options, strict] {
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  app.add_option("--set", *overrides, "override a parameter of the chip of --device, e.g. hbm.capacity=8GiB")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto trace = std::make_shared<std::string>();
+  app.add_option("--trace", *trace, "write a Chrome/Perfetto trace of the last step (chip devices)");
+  return [options, strict, overrides, trace] {
     set_strict_dispatch(*strict);
+    if (!overrides->empty()) set_chip_overrides(options->data.device, *overrides);
+    std::unique_ptr<ChipRunMonitor> monitor = ChipRunMonitor::attach(options->data.device, *trace);
+    if (monitor) options->hooks = monitor->hooks(options->steps - 1);
     TrainResult r = train(*options);
+    const char* unit = options->data.dataset == "fashion-mnist" ? "images" : "tokens";
     std::printf("trained %s on %s\n", options->model.c_str(), options->data.dataset.c_str());
     std::printf("  steps %lld-%lld, first loss %.4f, last loss %.4f\n", static_cast<long long>(r.first_step),
                 static_cast<long long>(r.first_step + static_cast<int64_t>(r.losses.size())),
                 r.losses.empty() ? 0.0 : r.losses.front(), r.losses.empty() ? 0.0 : r.losses.back());
-    std::printf("  time %.1f s, %.0f %s/s\n", r.seconds, r.items_per_second,
-                options->data.dataset == "fashion-mnist" ? "images" : "tokens");
+    std::printf("  time %.1f s, %.0f %s/s\n", r.seconds, r.items_per_second, unit);
     std::printf("  eval loss %.4f, accuracy %.2f %% over %lld %s\n", r.eval.loss, 100.0 * r.eval.accuracy,
-                static_cast<long long>(r.eval.items), options->data.dataset == "fashion-mnist" ? "images" : "tokens");
+                static_cast<long long>(r.eval.items), unit);
     if (!options->checkpoint_dir.empty()) std::printf("  checkpoint in %s\n", options->checkpoint_dir.c_str());
-    if (ChipBackend* chip = chip_backend(options->data.device)) {
-      // Evaluation batches run on the chip too; kernels that fell back to the CPU add nothing.
-      ChipTotals t = chip->totals();
-      std::printf("  simulated on %s: %.3f ms in all, %.3f ms per step (evaluation included)\n",
-                  chip->name().c_str(), t.seconds * 1e3, r.losses.empty() ? 0.0 : t.seconds * 1e3 / r.losses.size());
-      std::printf("%s\n", chip->summary().c_str());
-    }
+    if (monitor) monitor->print(unit, options->precision == "f32");
   };
 });
 

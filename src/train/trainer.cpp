@@ -50,7 +50,7 @@ void check_options(const TrainOptions& o) {
 
 }  // namespace
 
-EvalResult evaluate(Model& model, const TrainingData& data, int64_t max_batches) {
+EvalResult evaluate(Model& model, const TrainingData& data, int64_t max_batches, const StepHooks* hooks) {
   NoGradGuard no_grad;
   bool was_training = model.training();
   model.train(false);
@@ -60,11 +60,13 @@ EvalResult evaluate(Model& model, const TrainingData& data, int64_t max_batches)
   int64_t correct = 0, items = 0;
   for (int64_t i = 0; i < batches; ++i) {
     Batch batch = data.eval_batch(i);
+    if (hooks && hooks->begin) hooks->begin(i);
     Tensor logits = model.forward(batch.inputs);
     Tensor flat = cast(reshape(logits, {-1, logits.size(-1)}), DType::F32);
     int64_t n = flat.size(0);
     loss_sum += static_cast<double>(cross_entropy(flat, batch.targets).item()) * n;
     std::vector<int64_t> predicted = argmax(flat, 1).to_ints(), targets = batch.targets.to_ints();
+    if (hooks && hooks->end) hooks->end(i, batch.items);
     for (int64_t j = 0; j < n; ++j) correct += predicted[j] == targets[j];
     items += n;
   }
@@ -146,6 +148,7 @@ TrainResult train(const TrainOptions& o) {
   model->train(true);
   for (int64_t step = first_step; step < o.steps; ++step) {
     optimizer->lr = schedule.at(step);
+    if (o.hooks.begin) o.hooks.begin(step);
     double loss_sum = 0.0;
     int64_t items = 0;
     for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
@@ -171,6 +174,7 @@ TrainResult train(const TrainOptions& o) {
     }
     optimizer->step();
     optimizer->zero_grad();
+    if (o.hooks.end) o.hooks.end(step, items);
     float mean_loss = static_cast<float>(loss_sum / o.grad_accum);
     result.losses.push_back(mean_loss);
     progress.update(step, mean_loss, optimizer->lr, items);

@@ -10,6 +10,14 @@
 
 namespace tessera {
 
+// Called around each optimiser step (its micro-batches included; not evaluation or
+// checkpoints), or each evaluation batch, e.g. to measure it on a simulated chip. `items`:
+// the tokens or images it took.
+struct StepHooks {
+  std::function<void(int64_t step)> begin;
+  std::function<void(int64_t step, int64_t items)> end;
+};
+
 struct TrainOptions {
   std::string model = "gpt-mini";
   DataOptions data;
@@ -32,6 +40,7 @@ struct TrainOptions {
   std::string init_weights;      // a safetensors file to start from
   uint64_t seed = 1337;
   bool quiet = false;            // no progress bar
+  StepHooks hooks;               // around each training step
 };
 
 struct EvalResult {
@@ -50,7 +59,8 @@ struct TrainResult {
 };
 
 TrainResult train(const TrainOptions& options);
-// Evaluates on the first `max_batches` evaluation batches (0 = all), in no-grad mode.
-EvalResult evaluate(Model& model, const TrainingData& data, int64_t max_batches);
+// Evaluates on the first `max_batches` evaluation batches (0 = all), in no-grad mode; `hooks`
+// (when given) are called around each batch.
+EvalResult evaluate(Model& model, const TrainingData& data, int64_t max_batches, const StepHooks* hooks = nullptr);
 
 }  // namespace tessera

@@ -154,6 +154,29 @@ TEST(ChipBackendTest, MatmulTransposesAcrossManyTiles) {
   }
 }
 
+TEST(ChipBackendTest, AllocationsAreAccountedInTheDevicesHbm) {
+  runtime::Device& device = t1().device();
+  int64_t before = device.bytes_in_use();
+  {
+    std::shared_ptr<void> a = t1().allocate(1000), b = t1().allocate(3 << 20);
+    EXPECT_EQ(device.bytes_in_use(), before + 1024 + (3 << 20));
+    EXPECT_GE(device.peak_bytes(), before + 1024 + (3 << 20));
+    static_cast<char*>(b.get())[(3 << 20) - 1] = 1;  // host memory behind it
+  }
+  EXPECT_EQ(device.bytes_in_use(), before);
+}
+
+TEST(ChipBackendTest, LaunchesAreOnTheDevicesTimeline) {
+  Workspace ws(t1());
+  double before = t1().device().synchronize();
+  runtime::DeviceTotals totals = t1().device().totals();
+  t1().fill(ws.output(DType::F32, {64, 64}), 2.0);
+  runtime::DeviceTotals work = t1().device().totals() - totals;
+  EXPECT_EQ(work.launches, 1);
+  EXPECT_EQ(work.kernels["fill"].calls, 1);
+  EXPECT_NEAR(t1().device().synchronize() - before, work.launch_seconds, 1e-15);
+}
+
 }  // namespace
 }  // namespace tessera::test
 

@@ -1,16 +1,54 @@
-// The chip backend's runtime (see chip_backend.h): staging, launches, totals and registration
-// of one backend per chip preset.
+// The chip backend on the runtime (see chip_backend.h): allocation, staging, launches, totals
+// and registration of one backend per chip preset, with its overrides.
 #include "backends/chip/chip_backend.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "arch/chip_loader.h"
 #include "base/error.h"
-#include "sim/stats.h"
+#include "runtime/launch.h"
 
 namespace tessera {
 
-ChipBackend::ChipBackend(const std::string& preset) : preset_(preset), simulator_(arch::load_chip(preset)) {}
+namespace {
+
+// Overrides by preset, and the presets whose backend exists (too late to override them).
+struct ChipSettings {
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::string>> overrides;
+  std::set<std::string> created;
+};
+ChipSettings& chip_settings() {
+  static ChipSettings settings;
+  return settings;
+}
+
+arch::ChipSpec create_chip(const std::string& preset) {
+  ChipSettings& settings = chip_settings();
+  std::lock_guard lock(settings.mutex);
+  settings.created.insert(preset);
+  return arch::load_chip(preset, settings.overrides[preset]);
+}
+
+}  // namespace
+
+void set_chip_overrides(const std::string& device, const std::vector<std::string>& overrides) {
+  std::vector<std::string> names = backend_names();
+  if (device.rfind("chip:", 0) != 0 || std::find(names.begin(), names.end(), device) == names.end())
+    fail("--set: device '{}' is no chip preset (use --device chip:<preset>, e.g. chip:t1)", device);
+  std::string preset = device.substr(5);
+  arch::load_chip(preset, overrides);  // reports a bad key or value now
+  ChipSettings& settings = chip_settings();
+  std::lock_guard lock(settings.mutex);
+  if (settings.created.count(preset)) fail("--set: device '{}' is already in use, too late to override it", device);
+  settings.overrides[preset] = overrides;
+}
+
+ChipBackend::ChipBackend(const std::string& preset)
+    : preset_(preset), device_(std::make_shared<runtime::Device>("chip:" + preset, create_chip(preset))) {}
 
 std::string ChipBackend::name() const { return "chip:" + preset_; }
 
@@ -47,6 +85,19 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
   }
 }
 
+std::shared_ptr<void> ChipBackend::allocate(size_t bytes) {
+  int64_t addr = device_->allocate(static_cast<int64_t>(bytes));
+  std::shared_ptr<void> host;
+  try {
+    host = ReferenceBackend::allocate(bytes);
+  } catch (...) {
+    device_->free(addr);
+    throw;
+  }
+  void* data = host.get();
+  return std::shared_ptr<void>(data, [host = std::move(host), device = device_, addr](void*) { device->free(addr); });
+}
+
 int64_t ChipBackend::Staging::place(int64_t bytes) {
   int64_t addr = next;
   next += (bytes + 255) / 256 * 256;
@@ -57,9 +108,9 @@ int64_t ChipBackend::stage(Staging& hbm, const void* host, int64_t bytes) {
   int64_t addr = hbm.place(bytes);
   if (addr + bytes > chip().hbm_bytes)
     fail("device '{}': a launch needs more than the chip's {} bytes of HBM", name(), chip().hbm_bytes);
-  simulator_.memory().hbm().write(addr, host, bytes);
-  std::lock_guard lock(totals_mutex_);
-  totals_.staged_bytes += bytes;
+  device_->simulator().memory().hbm().write(addr, host, bytes);
+  std::lock_guard lock(staged_mutex_);
+  staged_bytes_ += bytes;
   return addr;
 }
 
@@ -88,9 +139,9 @@ void ChipBackend::fetch_as(const View& dst, int64_t hbm_addr, DType dtype) {
 }
 
 void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {
-  simulator_.memory().hbm().read(hbm_addr, host, bytes);
-  std::lock_guard lock(totals_mutex_);
-  totals_.staged_bytes += bytes;
+  device_->simulator().memory().hbm().read(hbm_addr, host, bytes);
+  std::lock_guard lock(staged_mutex_);
+  staged_bytes_ += bytes;
 }
 
 void ChipBackend::fetch_f32(const View& dst, int64_t hbm_addr) {
@@ -102,29 +153,26 @@ void ChipBackend::fetch_f32(const View& dst, int64_t hbm_addr) {
 
 void ChipBackend::run(Kernel kernel, const isa::Program& program) {
   if (program.cores.empty()) return;
-  sim::TimingModel timing(chip());
-  sim::Stats stats(chip());
-  sim::SimOptions options;
-  options.timing = &timing;
-  options.observers = {&stats};
-  sim::SimResult result = simulator_.run(program, options);
-  double seconds = result.seconds + chip().launch_overhead_s;
-  std::lock_guard lock(totals_mutex_);
-  totals_.launches += 1;
-  totals_.seconds += seconds;
-  totals_.flops += stats.flops();
-  totals_.hbm_bytes += stats.bytes(sim::Level::Hbm);
-  totals_.seconds_by_kernel[kernel_name(kernel)] += seconds;
+  runtime::launch(program, device_->default_stream(), kernel_name(kernel));
 }
 
 ChipTotals ChipBackend::totals() const {
-  std::lock_guard lock(totals_mutex_);
-  return totals_;
+  runtime::DeviceTotals d = device_->totals();
+  ChipTotals t;
+  t.launches = d.launches;
+  t.seconds = d.launch_seconds;
+  t.flops = d.flops;
+  t.hbm_bytes = d.hbm_bytes;
+  for (const auto& [kernel, k] : d.kernels) t.seconds_by_kernel[kernel] = k.seconds;
+  std::lock_guard lock(staged_mutex_);
+  t.staged_bytes = staged_bytes_;
+  return t;
 }
 
 void ChipBackend::reset_totals() {
-  std::lock_guard lock(totals_mutex_);
-  totals_ = {};
+  device_->reset_totals();
+  std::lock_guard lock(staged_mutex_);
+  staged_bytes_ = 0;
 }
 
 std::string ChipBackend::summary() const {

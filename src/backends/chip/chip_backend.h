@@ -1,16 +1,22 @@
 // chip:<preset>: a backend that runs kernels as tile programs on the simulated chip of a preset
 // in configs/chips ("chip:t1", "chip:h20", ...), in the shape of a GPU runtime kept simple.
 //
-// - Device memory is host memory the backend allocates (host_addressable), so that kernels the
-//   chip does not run fall back to the CPU (dispatch.h). A launch stages its operands into the
-//   simulator's HBM, runs the kernel's program with the timing model on, and copies the results
-//   back. Staging packs each operand row-major (applying its strides), as a host-to-device copy
-//   of a packed tensor; matmul stages its operands as they are and runs the compiler's GEMM
-//   (compiler/gemm_lowering.h: transposes, bf16 rounding, batches, accumulation and the output
-//   dtype on the chip), its programs cached by kernel (gemm_programs()).
-// - The simulated time and statistics of every launch add up (simulated_seconds, summary), so
-//   that a training run can report its simulated step time. Each launch also costs the chip's
-//   launch overhead.
+// - The backend runs on a runtime::Device (runtime/device.h). allocate() reserves the tensor's
+//   bytes in the device's HBM allocator, so that capacity is accounted and a model too large
+//   for the chip fails there ("device 'chip:t1': out of memory: ..."); the bytes themselves are
+//   host memory (host_addressable), so that kernels the chip does not run fall back to the CPU
+//   (dispatch.h). A launch stages its operands into the simulator's HBM (a per-launch
+//   workspace from address 0, untimed: on the chip the operands would already be in HBM),
+//   launches the kernel's program on the device's default stream (runtime/launch.h) and copies
+//   the results back. Staging packs each operand row-major (applying its strides), as a
+//   host-to-device copy of a packed tensor; matmul stages its operands as they are and runs the
+//   compiler's GEMM (compiler/gemm_lowering.h: transposes, bf16 rounding, batches,
+//   accumulation and the output dtype on the chip), its programs cached by kernel
+//   (gemm_programs()).
+// - The simulated time and statistics of every launch are the runtime's totals (totals,
+//   summary, runtime/run_report.h). Each launch also costs the chip's launch overhead.
+// - A preset's parameters can be overridden before its backend is first used
+//   (set_chip_overrides, `tessera train --set`).
 // - Kernels run on the chip (supports() says exactly these): matmul (f32 or bf16: bf16 inputs,
 //   f32 accumulation on the matrix engine), copy (f32 and bf16; a contiguous bf16 destination
 //   is rounded by vconvert), and in f32: fill, binary (any broadcast; a row-broadcast or scalar
@@ -24,15 +30,17 @@
 //   other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "arch/chip.h"
 #include "compiler/gemm_cache.h"
 #include "compiler/tile_program.h"
 #include "backends/cpu/reference_backend.h"
 #include "isa/isa.h"
-#include "sim/simulator.h"
+#include "runtime/device.h"
 
 namespace tessera {
 
@@ -42,7 +50,7 @@ struct ChipTotals {
   double seconds = 0;          // simulated, launch overheads included
   double flops = 0;
   int64_t hbm_bytes = 0;       // read + written by the programs
-  int64_t staged_bytes = 0;    // host <-> HBM copies around the launches
+  int64_t staged_bytes = 0;    // staged into and fetched from the launches' workspace
   std::map<std::string, double> seconds_by_kernel;
 };
 
@@ -51,6 +59,7 @@ class ChipBackend : public ReferenceBackend {
   explicit ChipBackend(const std::string& preset);
   std::string name() const override;
   bool supports(Kernel kernel, DType dtype) const override;
+  std::shared_ptr<void> allocate(size_t bytes) override;
 
   void copy(const View& src, const View& dst) override;
   void fill(const View& dst, double value) override;
@@ -78,7 +87,8 @@ class ChipBackend : public ReferenceBackend {
   void embedding(const View& ids, const View& table, const View& out) override;
   void embedding_backward(const View& ids, const View& dout, const View& dtable) override;
 
-  const arch::ChipSpec& chip() const { return simulator_.chip(); }
+  const arch::ChipSpec& chip() const { return device_->chip(); }
+  runtime::Device& device() { return *device_; }
   const compiler::GemmProgramCache& gemm_programs() const { return gemm_programs_; }
   ChipTotals totals() const;
   double simulated_seconds() const { return totals().seconds; }
@@ -102,16 +112,39 @@ class ChipBackend : public ReferenceBackend {
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
   // (a target < 0, an ignored row, points at the row's start) and 1 or 0 for whether it counts.
   void stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets);
-  // Runs a program with the timing model on and adds its time to the kernel's.
+  // Launches a program on the device's default stream, named by the kernel.
   void run(Kernel kernel, const isa::Program& program);
 
+  // One elementwise kernel (chip_kernels.cpp) over the plan's rows and cols: each operand
+  // staged, in order, as the plan's next input (targets as the cross-entropy plans' index and
+  // validity columns: see stage_targets), the plan run, each result slot fetched into its View.
+  enum class Source { Values, TargetIndex, TargetValid };
+  struct Operand {
+    View view;
+    compiler::ElementwisePlan::Layout layout = compiler::ElementwisePlan::Layout::Full;
+    Source source = Source::Values;
+  };
+  struct Result {
+    int slot = 0;
+    View dst;                 // f32 (any strides), or the contiguous View of `dtype`
+    bool per_row = false;     // one value per row
+    DType dtype = DType::F32;  // as the plan writes it
+  };
+  void elementwise(Kernel kernel, compiler::ElementwisePlan& p, const std::vector<Operand>& operands,
+                   const std::vector<Result>& results);
+
   std::string preset_;
-  sim::Simulator simulator_;
+  std::shared_ptr<runtime::Device> device_;  // shared with the deleters of allocations
   std::mutex launch_mutex_;  // one launch at a time: the simulator's memories are shared
-  mutable std::mutex totals_mutex_;
-  ChipTotals totals_;
+  mutable std::mutex staged_mutex_;
+  int64_t staged_bytes_ = 0;
   compiler::GemmProgramCache gemm_programs_;
 };
+
+// Overrides ("key=value", arch/chip_loader.h) for the chip behind `device` ("chip:<preset>"),
+// applied when its backend is created; an Error when the device is no chip preset or its
+// backend is already in use.
+void set_chip_overrides(const std::string& device, const std::vector<std::string>& overrides);
 
 // The chip backend behind a device name, or nullptr when the device is no chip.
 ChipBackend* chip_backend(const std::string& device);

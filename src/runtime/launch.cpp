@@ -1,0 +1,58 @@
+// Kernel launches on the simulator and the timeline (see launch.h).
+#include "runtime/launch.h"
+
+#include "runtime/device.h"
+#include "runtime/timeline_trace.h"
+#include "sim/stats.h"
+
+namespace tessera::runtime {
+
+namespace {
+
+// What one launch adds to the device's totals.
+DeviceTotals launch_totals(const sim::Stats& stats, const std::string& name, double seconds, double overhead,
+                           double clock_hz) {
+  DeviceTotals work;
+  work.launches = 1;
+  work.launch_seconds = seconds;
+  work.overhead_seconds = overhead;
+  work.flops = stats.flops();
+  work.matrix_flops = stats.total(isa::Engine::Matrix).flops;
+  work.hbm_bytes = stats.bytes(sim::Level::Hbm);
+  for (int e = 0; e < sim::kEngines; ++e) {
+    sim::EngineStats s = stats.total(static_cast<isa::Engine>(e));
+    work.engines[static_cast<size_t>(e)] = {s.compute_cycles / clock_hz, s.memory_wait_cycles / clock_hz,
+                                            s.semaphore_wait_cycles / clock_hz, s.barrier_wait_cycles / clock_hz};
+  }
+  work.kernels[name] = {1, seconds};
+  return work;
+}
+
+}  // namespace
+
+LaunchRecord launch(const isa::Program& program, Stream& stream, const std::string& name) {
+  Device& device = stream.device();
+  const arch::ChipSpec& chip = device.chip();
+  sim::TimingModel timing(chip);
+  sim::Stats stats(chip);
+  sim::SimOptions options;
+  options.timing = &timing;
+  options.observers = {&stats};
+  TimelineTrace* trace = device.trace();
+  if (trace) {
+    trace->begin_launch();
+    options.observers.push_back(trace);
+  }
+  sim::SimResult result = device.simulator().run(program, options);
+  double overhead = chip.launch_overhead_s, seconds = overhead + result.seconds;
+  LaunchRecord record;
+  record.start_seconds = device.take_cores(stream.ready_seconds(), seconds);
+  record.program_seconds = result.seconds;
+  record.end_seconds = record.start_seconds + seconds;
+  stream.wait_until(record.end_seconds);
+  device.add_to_totals(launch_totals(stats, name, seconds, overhead, chip.clock_hz));
+  if (trace) trace->end_launch(name, record.start_seconds, record.start_seconds + overhead, record.end_seconds);
+  return record;
+}
+
+}  // namespace tessera::runtime
