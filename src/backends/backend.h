@@ -42,6 +42,7 @@ enum class Kernel {
   SoftmaxBackward, LogSoftmax, LogSoftmaxBackward, CrossEntropy, CrossEntropyBackward, LayerNorm,
   LayerNormBackward, Embedding, EmbeddingBackward, Attention, AttentionBackward, Matmul, Conv2d,
   Conv2dBackward, MaxPool2d, MaxPool2dBackward, DropoutMask, AdamW, SgdMomentum, SumSquares,
+  BiasGelu, BiasGeluBackward, AddLayerNorm, AddLayerNormBackward,
   Count
 };
 const char* kernel_name(Kernel kernel);
@@ -158,6 +159,24 @@ class Backend {
                             float momentum, float weight_decay) = 0;
   // Sum of squares of all elements, accumulated in double.
   virtual double sum_squares(const View& x) = 0;
+
+  // Fused kernels (one memory pass where the unfused ops take several).
+  // x (rows, n), bias (n) -> y (rows, n) = gelu(x + bias), tanh form; x + bias stays f32.
+  virtual void bias_gelu(const View& x, const View& bias, const View& y) = 0;
+  // dx (rows, n) = dy * gelu'(x + bias), overwritten; dbias (n) += the column sums of dx (in
+  // f32, before dx is stored in its dtype).
+  virtual void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx,
+                                  const View& dbias) = 0;
+  // x, r (rows, C) -> s = x + r (rows, C), and y (rows, C), mean and rstd (rows, F32) as
+  // layer_norm gives them for s (as stored) with weight and bias (C).
+  virtual void add_layer_norm(const View& x, const View& r, const View& weight, const View& bias,
+                              const View& s, const View& y, const View& mean, const View& rstd,
+                              float eps) = 0;
+  // dx = layer_norm_backward's dx for dy at s, plus ds (the gradient s receives from its other
+  // uses; data == nullptr: none): the gradient of both x and r. dweight and dbias accumulate.
+  virtual void add_layer_norm_backward(const View& dy, const View& ds, const View& s,
+                                       const View& weight, const View& mean, const View& rstd,
+                                       const View& dx, const View& dweight, const View& dbias) = 0;
 };
 
 // Registry of backends by name ("cpu", "cpu-ref", "chip:t1", ...). Backends are created once.

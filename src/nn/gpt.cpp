@@ -66,7 +66,7 @@ GptMlp::GptMlp(const GptConfig& c, InitContext init) {
   init_gpt2_linear(*c_proj_, init.gen, 0.02f / std::sqrt(2.0f * c.n_layer), init.device);
 }
 
-Tensor GptMlp::forward(const Tensor& x) const { return c_proj_->forward(gelu(c_fc_->forward(x))); }
+Tensor GptMlp::forward(const Tensor& x) const { return c_proj_->forward(c_fc_->forward_gelu(x)); }
 
 GptBlock::GptBlock(const GptConfig& c, InitContext init, Generator& dropout_gen) {
   ln_1_ = &register_module("ln_1", std::make_unique<LayerNorm>(c.n_embd, init));
@@ -76,9 +76,9 @@ GptBlock::GptBlock(const GptConfig& c, InitContext init, Generator& dropout_gen)
   dropout_ = &register_module("mlp_dropout", std::make_unique<Dropout>(c.dropout, dropout_gen));
 }
 
-Tensor GptBlock::forward(const Tensor& x) const {
-  Tensor h = add(x, attn_->forward(ln_1_->forward(x)));
-  return add(h, dropout_->forward(mlp_->forward(ln_2_->forward(h))));
+AddLayerNorm GptBlock::forward(const Tensor& x, const Tensor& x_normed, const LayerNorm& next) const {
+  AddLayerNorm h = ln_2_->forward_add(x, attn_->forward(x_normed));  // h = x + attn(ln_1(x)), ln_2(h)
+  return next.forward_add(h.sum, dropout_->forward(mlp_->forward(h.normed)));
 }
 
 Gpt::Gpt(const std::string& name, const GptConfig& config, const ModelOptions& options)
@@ -102,8 +102,11 @@ Tensor Gpt::forward(const Tensor& ids) {
   for (int64_t t = 0; t < T; ++t) positions[t] = t;
   Tensor pos = Tensor::from_ints(positions, {T}, DType::I64, device_);
   Tensor x = add(wte_->forward(ids), wpe_->forward(pos));  // (B, T, C)
-  for (GptBlock* block : blocks_) x = block->forward(x);
-  x = ln_f_->forward(x);
+  const LayerNorm& first = blocks_.empty() ? *ln_f_ : blocks_[0]->ln_1();
+  AddLayerNorm stream{x, first.forward(x)};  // the residual stream and its next layer norm
+  for (size_t i = 0; i < blocks_.size(); ++i)
+    stream = blocks_[i]->forward(stream.sum, stream.normed, i + 1 < blocks_.size() ? blocks_[i + 1]->ln_1() : *ln_f_);
+  x = stream.normed;  // ln_f of the last block's output
   DType dtype = autocast_dtype();
   Tensor head = dtype == DType::F32 ? wte_->weight : cast(wte_->weight, dtype);
   Tensor xin = dtype == DType::F32 ? x : cast(x, dtype);

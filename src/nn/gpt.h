@@ -36,10 +36,15 @@ class GptMlp : public Module {
   Linear* c_proj_;  // (4C, C)
 };
 
+// A pre-LN block: out = h + mlp(ln_2(h)), h = x + attn(ln_1(x)). Each residual add is fused
+// with the layer norm that reads its sum (add_layer_norm), so a block takes the stream x with
+// ln_1(x) already computed, and returns out with next(out) (the next block's ln_1, or ln_f).
 class GptBlock : public Module {
  public:
   GptBlock(const GptConfig& config, InitContext init, Generator& dropout_gen);
-  Tensor forward(const Tensor& x) const;  // (B, T, C) -> (B, T, C)
+  // x and x_normed = ln_1(x) (B, T, C) -> {out, next(out)} (B, T, C).
+  AddLayerNorm forward(const Tensor& x, const Tensor& x_normed, const LayerNorm& next) const;
+  const LayerNorm& ln_1() const { return *ln_1_; }
 
  private:
   LayerNorm* ln_1_;

@@ -27,9 +27,18 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias, InitContext init, Layout 
 
 // Under autocast the bias is cast too, so the output keeps the autocast dtype (as PyTorch's
 // autocast linear does) and the backward products of this layer run in it as well.
+Tensor Linear::product(const Tensor& x) const {
+  return matmul(for_matmul(x), for_matmul(weight), false, layout_ == Layout::OutIn);
+}
+
 Tensor Linear::forward(const Tensor& x) const {
-  Tensor y = matmul(for_matmul(x), for_matmul(weight), false, layout_ == Layout::OutIn);
+  Tensor y = product(x);
   return bias.defined() ? add(y, for_matmul(bias)) : y;
+}
+
+Tensor Linear::forward_gelu(const Tensor& x) const {
+  Tensor y = product(x);
+  return bias.defined() ? bias_gelu(y, for_matmul(bias)) : gelu(y);
 }
 
 LayerNorm::LayerNorm(int64_t channels, InitContext init, float eps) : eps_(eps) {
@@ -39,6 +48,10 @@ LayerNorm::LayerNorm(int64_t channels, InitContext init, float eps) : eps_(eps) 
 
 Tensor LayerNorm::forward(const Tensor& x) const {
   return layer_norm(cast(x, DType::F32), weight, bias, eps_);
+}
+
+AddLayerNorm LayerNorm::forward_add(const Tensor& x, const Tensor& r) const {
+  return add_layer_norm(cast(x, DType::F32), cast(r, DType::F32), weight, bias, eps_);
 }
 
 Embedding::Embedding(int64_t vocab, int64_t channels, InitContext init, float std) {

@@ -18,9 +18,12 @@ class Linear : public Module {
   enum class Layout { OutIn, InOut };
   Linear(int64_t in, int64_t out, bool bias, InitContext init, Layout layout = Layout::OutIn);
   Tensor forward(const Tensor& x) const;  // (..., in) -> (..., out)
+  // gelu(forward(x)), the bias add fused into the GELU (bias_gelu).
+  Tensor forward_gelu(const Tensor& x) const;
   Tensor weight, bias;
 
  private:
+  Tensor product(const Tensor& x) const;  // x W^T, no bias
   Layout layout_;
 };
 
@@ -28,6 +31,8 @@ class LayerNorm : public Module {
  public:
   LayerNorm(int64_t channels, InitContext init, float eps = 1e-5f);
   Tensor forward(const Tensor& x) const;  // over the last dimension
+  // {x + r, forward(x + r)} in one pass (add_layer_norm), in f32 as forward.
+  AddLayerNorm forward_add(const Tensor& x, const Tensor& r) const;
   Tensor weight, bias;
 
  private:

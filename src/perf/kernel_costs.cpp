@@ -42,6 +42,10 @@ double ops_per_element(const KernelCall& call) {
     case Kernel::AdamW: return 16;        // moments, bias correction, sqrt, division, decay
     case Kernel::SgdMomentum: return 4;
     case Kernel::SumSquares: return 2;
+    case Kernel::BiasGelu: return 9;               // add, gelu
+    case Kernel::BiasGeluBackward: return 18;      // add, gelu', multiply, column sum
+    case Kernel::AddLayerNorm: return 9;           // add, layer norm
+    case Kernel::AddLayerNormBackward: return 13;  // layer norm backward, add
     default: return 1;  // copy, fill, reduce, scatter, embedding backward, pooling
   }
 }

@@ -17,8 +17,8 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
-void record(const Tensor& output, const char* op, std::vector<Tensor> inputs,
-            std::function<std::vector<Tensor>(const Tensor&)> backward) {
+void record_outputs(const std::vector<Tensor>& outputs, const char* op, std::vector<Tensor> inputs,
+                    std::function<std::vector<Tensor>(const std::vector<Tensor>&)> backward) {
   if (!grad_enabled()) return;
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());
@@ -26,9 +26,19 @@ void record(const Tensor& output, const char* op, std::vector<Tensor> inputs,
   auto node = std::make_shared<Node>();
   node->op = op;
   node->inputs = std::move(inputs);
+  node->outputs = static_cast<int>(outputs.size());
   node->backward = std::move(backward);
-  output.impl()->grad_fn = std::move(node);
-  output.impl()->requires_grad = true;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    outputs[i].impl()->grad_fn = node;
+    outputs[i].impl()->grad_fn_output = static_cast<int>(i);
+    outputs[i].impl()->requires_grad = true;
+  }
+}
+
+void record(const Tensor& output, const char* op, std::vector<Tensor> inputs,
+            std::function<std::vector<Tensor>(const Tensor&)> backward) {
+  record_outputs({output}, op, std::move(inputs),
+                 [backward = std::move(backward)](const std::vector<Tensor>& grads) { return backward(grads[0]); });
 }
 
 namespace {
@@ -66,17 +76,23 @@ void run_backward(const Tensor& root, const Tensor& seed) {
       stack.pop_back();
     }
   }
-  std::unordered_map<Node*, Tensor> grads;
-  grads[root.grad_fn().get()] = seed;
+  // The gradients reaching each node, one slot per output of the node.
+  std::unordered_map<Node*, std::vector<Tensor>> grads;
+  auto slot = [&grads](const Tensor& t) -> Tensor& {
+    std::vector<Tensor>& slots = grads[t.grad_fn().get()];
+    slots.resize(static_cast<size_t>(t.grad_fn()->outputs));
+    return slots[static_cast<size_t>(t.impl()->grad_fn_output)];
+  };
+  slot(root) = seed;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = it->get();
     auto found = grads.find(node);
     if (found == grads.end()) continue;  // no gradient flows here
-    Tensor grad = std::move(found->second);
+    std::vector<Tensor> grad_outputs = std::move(found->second);
     grads.erase(found);
     if (!node->backward)
       fail("backward through '{}' a second time: its saved tensors were already freed", node->op);
-    std::vector<Tensor> input_grads = node->backward(grad);
+    std::vector<Tensor> input_grads = node->backward(grad_outputs);
     node->backward = nullptr;  // frees the saved tensors
     TS_ASSERT(input_grads.size() == node->inputs.size());
     for (size_t i = 0; i < input_grads.size(); ++i) {
@@ -90,7 +106,7 @@ void run_backward(const Tensor& root, const Tensor& seed) {
       // Linear receives a bf16 gradient even when the residual stream it joins is f32.
       Tensor typed = g.dtype() == input.dtype() ? g : g.to(input.dtype());
       if (input.grad_fn()) {
-        accumulate(grads[input.grad_fn().get()], typed);
+        accumulate(slot(input), typed);
       } else {
         Tensor leaf = input.grad();
         accumulate(leaf, typed);

@@ -74,4 +74,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
 // x (N, C, H, W) -> (N, C, OH, OW), windows kernel x kernel, no padding.
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride);
 
+// Fused ops (ops_fused.cpp): one kernel where the unfused ops take several, the same math.
+// gelu(x + bias) (tanh form) for x (..., n) and bias (n); computes in the wider dtype, as add.
+Tensor bias_gelu(const Tensor& x, const Tensor& bias);
+// sum = x + r and normed = layer_norm(sum, weight, bias, eps) in one pass, for x and r of one
+// shape (..., C); computes in the wider dtype of x and r. The gradients reaching sum and
+// normed are combined by one backward kernel.
+struct AddLayerNorm {
+  Tensor sum, normed;
+};
+AddLayerNorm add_layer_norm(const Tensor& x, const Tensor& r, const Tensor& weight, const Tensor& bias,
+                            float eps = 1e-5f);
+
 }  // namespace tessera

@@ -99,6 +99,7 @@ struct TensorImpl {
   bool requires_grad = false;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
+  int grad_fn_output = 0;  // which of grad_fn's outputs this tensor is
 };
 
 // While alive, ops record no autograd history (evaluation, optimiser updates).

@@ -2,6 +2,7 @@
 // gradients of loss = sum(y) reach the f32 parameters with the values of a by-hand product.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/dtype.h"
@@ -49,6 +50,46 @@ TEST(Autocast, Bf16LinearGivesBf16AndGradientsReachF32Parameters) {
         for (int64_t i = 0; i < batch; ++i) expected += to_bf16(xs[i * in + k]);
         EXPECT_NEAR(dw[o * in + k], expected, 1e-2 * (1.0 + std::abs(expected))) << o << ", " << k;
       }
+    }
+  }
+}
+
+// The fused layers under autocast behave as their unfused forms: Linear::forward_gelu gives bf16
+// like gelu(forward(x)) (its x + bias stays f32 before the GELU, so values agree to bf16
+// rounding), and LayerNorm::forward_add of an f32 stream and a bf16 branch gives f32 like
+// forward(x + r). Gradients reach the f32 parameters in f32 with close values.
+TEST(Autocast, FusedLayersKeepTheDTypesOfTheUnfusedOnes) {
+  for (const char* device : {"cpu-ref", "cpu"}) {
+    SCOPED_TRACE(device);
+    Generator gen{9, 0};
+    Linear linear(32, 48, true, InitContext{gen, device});
+    LayerNorm norm(48, InitContext{gen, device});
+    Tensor x = Tensor::uniform({6, 32}, gen, -1.0f, 1.0f, DType::F32, device);
+    Tensor stream = Tensor::uniform({6, 48}, gen, -1.0f, 1.0f, DType::F32, device);
+    auto run = [&](bool fused) {
+      AutocastGuard guard(DType::BF16);
+      Tensor h = fused ? linear.forward_gelu(x) : gelu(linear.forward(x));
+      AddLayerNorm out = fused ? norm.forward_add(stream, h) : AddLayerNorm{add(stream, h), Tensor()};
+      if (!fused) out.normed = norm.forward(out.sum);
+      EXPECT_EQ(h.dtype(), DType::BF16);
+      EXPECT_EQ(out.sum.dtype(), DType::F32);
+      EXPECT_EQ(out.normed.dtype(), DType::F32);
+      sum(mul(out.normed, out.sum)).backward();
+      std::vector<std::vector<float>> results{h.to_floats(), out.normed.to_floats()};
+      for (const Tensor* p : {&linear.weight, &linear.bias, &norm.weight, &norm.bias}) {
+        EXPECT_EQ(p->grad().dtype(), DType::F32);
+        results.push_back(p->grad().to_floats());
+        p->zero_grad();
+      }
+      return results;
+    };
+    std::vector<std::vector<float>> fused = run(true), unfused = run(false);
+    for (size_t i = 0; i < fused.size(); ++i) {
+      ASSERT_EQ(fused[i].size(), unfused[i].size());
+      double scale = 0.0;
+      for (float v : unfused[i]) scale = std::max(scale, double(std::abs(v)));
+      for (size_t j = 0; j < fused[i].size(); ++j)
+        EXPECT_NEAR(fused[i][j], unfused[i][j], 2e-2 * scale + 1e-6) << "result " << i << " element " << j;
     }
   }
 }

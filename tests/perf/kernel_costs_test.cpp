@@ -138,6 +138,27 @@ TEST(KernelCosts, VectorBoundKernelsTakeTheirOperationsOverTheVectorPeak) {
   EXPECT_NEAR(c.body_s, 8.0 * n / arch::chip_figures(chip).fp32_vector_flops_per_s, 1e-12);
 }
 
+TEST(KernelCosts, FusedBiasGeluIsOneMemoryPass) {
+  // bias_gelu reads x and the bias once and writes y; the unfused add + gelu also write and
+  // read back x + bias, and launch twice.
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  const int64_t rows = 8192, n = 3072;
+  KernelCall fused;
+  fused.kernel = Kernel::BiasGelu;
+  fused.operands = {operand({rows, n}, DType::F32), operand({n}, DType::F32),
+                    operand({rows, n}, DType::F32, Access::Write)};
+  KernelCost c = model.cost(fused);
+  EXPECT_EQ(c.bytes, (2 * rows * n + n) * 4);
+  EXPECT_DOUBLE_EQ(c.flops, 9.0 * rows * n);
+  KernelCall bias_add = add_call(rows * n), gelu;
+  bias_add.operands[1] = {true, DType::F32, {rows, n}, {0, 1}, Access::Read};
+  gelu.kernel = Kernel::Unary;
+  gelu.op = static_cast<int>(UnaryOp::Gelu);
+  gelu.operands = {operand({rows * n}, DType::F32), operand({rows * n}, DType::F32, Access::Write)};
+  EXPECT_LT(c.seconds, model.cost(bias_add).seconds + model.cost(gelu).seconds);
+}
+
 TEST(KernelCosts, BatchSharingBTimesAsOneGemmWithTheBatchInM) {
   arch::ChipSpec t1 = arch::load_chip("t1");
   KernelCostModel model(t1);

@@ -76,6 +76,10 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::CrossEntropy:
     case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
+    case Kernel::BiasGelu:
+    case Kernel::BiasGeluBackward:
+    case Kernel::AddLayerNorm:
+    case Kernel::AddLayerNormBackward:
       return dtype == DType::F32;
     case Kernel::Conv2d:
     case Kernel::Conv2dBackward:

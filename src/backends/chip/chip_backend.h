@@ -26,7 +26,8 @@
 //   so the vocabulary must fit the scratchpad; the target logit is a vgather and the one-hot
 //   a vscatter_add at host-computed, tile-relative row offsets) and reduce_max (whole rows too:
 //   the first arg-max is the max of is_max * (n - j)), and attention with its backward (f32
-//   and bf16, chip_kernels_attention.cpp). Called directly, the
+//   and bf16, chip_kernels_attention.cpp), and the fused bias_gelu and
+//   add_layer_norm with their backward passes (chip_kernels_fused.cpp). Called directly, the
 //   other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>
@@ -86,6 +87,13 @@ class ChipBackend : public ReferenceBackend {
   void max_pool2d_backward(const View& dy, const View& indices, const View& dx) override;
   void embedding(const View& ids, const View& table, const View& out) override;
   void embedding_backward(const View& ids, const View& dout, const View& dtable) override;
+  // chip_kernels_fused.cpp
+  void bias_gelu(const View& x, const View& bias, const View& y) override;
+  void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx, const View& dbias) override;
+  void add_layer_norm(const View& x, const View& r, const View& weight, const View& bias, const View& s,
+                      const View& y, const View& mean, const View& rstd, float eps) override;
+  void add_layer_norm_backward(const View& dy, const View& ds, const View& s, const View& weight, const View& mean,
+                               const View& rstd, const View& dx, const View& dweight, const View& dbias) override;
 
   const arch::ChipSpec& chip() const { return device_->chip(); }
   runtime::Device& device() { return *device_; }
@@ -112,6 +120,8 @@ class ChipBackend : public ReferenceBackend {
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
   // (a target < 0, an ignored row, points at the row's start) and 1 or 0 for whether it counts.
   void stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets);
+  // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip.
+  void add_column_sums(Staging& hbm, Kernel kernel, int64_t addr, int64_t rows, int64_t cols, const View& acc);
   // Launches a program on the device's default stream, named by the kernel.
   void run(Kernel kernel, const isa::Program& program);
 

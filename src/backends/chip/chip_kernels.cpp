@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_plan_ops.h"
 #include "compiler/tile_program.h"
 #include "base/error.h"
 
@@ -12,9 +13,8 @@ namespace tessera {
 
 namespace {
 
-using Plan = compiler::ElementwisePlan;
+using namespace chip_ops;
 using Layout = Plan::Layout;
-using OpKind = Plan::Op::Kind;
 
 // A plan of `inputs` inputs over (rows, cols). The inputs come first among the slots, so
 // that constant_slot and temporary_slot count them.
@@ -29,17 +29,6 @@ Plan plan_over(int64_t rows, int64_t cols, size_t inputs) {
 Plan plan_over(const Shape& shape, size_t inputs) {
   int64_t cols = shape.empty() ? 1 : shape.back();
   return plan_over(cols == 0 ? 0 : numel(shape) / cols, cols, inputs);
-}
-
-Plan::Op unary_op(int dst, int a, isa::UnaryFn fn) {
-  Plan::Op op;
-  op.kind = OpKind::Unary, op.dst = dst, op.a = a, op.unary = fn;
-  return op;
-}
-Plan::Op binary_op(int dst, int a, int b, isa::BinaryFn fn) {
-  Plan::Op op;
-  op.kind = OpKind::Binary, op.dst = dst, op.a = a, op.b = b, op.binary = fn;
-  return op;
 }
 
 isa::BinaryFn binary_fn(BinaryOp op) {
@@ -78,44 +67,6 @@ bool is_row_broadcast(const View& b) {
   for (size_t d = 0; d + 1 < b.strides.size(); ++d)
     if (b.strides[d] != 0 && b.shape[d] != 1) return false;
   return true;
-}
-
-// gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2), t = tanh(k (x + c x^3)),
-// with tanh(u) = 2 / (1 + exp(-2u)) - 1. Slots: 0 x, 1 grad_out (becomes grad_in), temps.
-void gelu_backward_ops(Plan& p) {
-  const float c = 0.044715f, k = 0.7978845608f;
-  p.constants = {c, 1.0f, k, -2.0f, 2.0f, 3.0f * c, -0.5f, 0.5f};
-  int C = p.constant_slot(0), ONE = C + 1, K = C + 2, M2 = C + 3, TWO = C + 4, C3 = C + 5, MH = C + 6, H = C + 7;
-  p.temporaries = 3;
-  int x = 0, g = 1, t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2;
-  using F = isa::BinaryFn;
-  p.ops = {binary_op(t0, x, x, F::Mul),                                     // x^2
-           binary_op(t1, t0, C, F::Mul),   binary_op(t1, t1, ONE, F::Add),  // 1 + c x^2
-           binary_op(t1, t1, x, F::Mul),   binary_op(t1, t1, K, F::Mul),    // u
-           binary_op(t1, t1, M2, F::Mul),  unary_op(t1, t1, isa::UnaryFn::Exp),
-           binary_op(t1, t1, ONE, F::Add), unary_op(t1, t1, isa::UnaryFn::Recip),
-           binary_op(t1, t1, TWO, F::Mul), binary_op(t1, t1, ONE, F::Sub),  // t
-           binary_op(t0, t0, C3, F::Mul),  binary_op(t0, t0, ONE, F::Add),
-           binary_op(t0, t0, K, F::Mul),                                    // du/dx
-           binary_op(t2, t1, t1, F::Mul),  binary_op(t2, t2, ONE, F::Sub),
-           binary_op(t2, t2, MH, F::Mul),                                   // 0.5 (1 - t^2)
-           binary_op(t2, t2, x, F::Mul),   binary_op(t2, t2, t0, F::Mul),
-           binary_op(t1, t1, ONE, F::Add), binary_op(t1, t1, H, F::Mul),    // 0.5 (1 + t)
-           binary_op(t1, t1, t2, F::Add),  binary_op(g, g, t1, F::Mul)};
-}
-
-Plan::Op per_row(Plan::Op op) {
-  op.per_row = true;
-  return op;
-}
-Plan::Op col_b(Plan::Op op) {
-  op.col_b = true;
-  return op;
-}
-Plan::Op row_op(OpKind kind, int dst, int a, int b) {
-  Plan::Op op;
-  op.kind = kind, op.dst = dst, op.a = a, op.b = b;
-  return op;
 }
 
 }  // namespace

@@ -81,6 +81,17 @@ class FastBackend : public ReferenceBackend {
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr,
                     float momentum, float weight_decay) override;
 
+  // fast_fused.cpp
+  void bias_gelu(const View& x, const View& bias, const View& y) override;
+  void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx,
+                          const View& dbias) override;
+  void add_layer_norm(const View& x, const View& r, const View& weight, const View& bias,
+                      const View& s, const View& y, const View& mean, const View& rstd,
+                      float eps) override;
+  void add_layer_norm_backward(const View& dy, const View& ds, const View& s, const View& weight,
+                               const View& mean, const View& rstd, const View& dx,
+                               const View& dweight, const View& dbias) override;
+
  private:
   struct BlockCache;
   void init_threads();  // fast_backend.cpp

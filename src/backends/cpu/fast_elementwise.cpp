@@ -176,32 +176,13 @@ void copy_nest(const Nest& nest, const T* src, T* dst) {
   });
 }
 
-// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) and its derivative.
-constexpr float kGeluC = 0.7978845608028654f, kGeluA = 0.044715f;
-inline __m512 gelu(__m512 x) {
-  __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
-  __m512 t = fast::tanh(_mm512_mul_ps(_mm512_set1_ps(kGeluC), _mm512_fmadd_ps(_mm512_set1_ps(kGeluA), x3, x)));
-  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), t));
-}
-inline __m512 gelu_grad(__m512 x, __m512 dy) {
-  __m512 x2 = _mm512_mul_ps(x, x);
-  __m512 u = _mm512_mul_ps(_mm512_set1_ps(kGeluC), _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(kGeluA), x2), x, x));
-  __m512 t = fast::tanh(u);
-  __m512 one = _mm512_set1_ps(1.0f), half = _mm512_set1_ps(0.5f);
-  __m512 du = _mm512_mul_ps(_mm512_set1_ps(kGeluC), _mm512_fmadd_ps(_mm512_set1_ps(3.0f * kGeluA), x2, one));
-  __m512 sech2 = _mm512_fnmadd_ps(t, t, one);
-  __m512 g = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(half, x), sech2), du,
-                             _mm512_mul_ps(half, _mm512_add_ps(one, t)));
-  return _mm512_mul_ps(g, dy);
-}
-
 template <typename T>
 bool unary_typed(UnaryOp op, const T* x, T* out, int64_t n) {
   switch (op) {
     case UnaryOp::Relu:
       map1(x, out, n, [](__m512 v) { return _mm512_max_ps(v, _mm512_setzero_ps()); });
       return true;
-    case UnaryOp::Gelu: map1(x, out, n, gelu); return true;
+    case UnaryOp::Gelu: map1(x, out, n, fast::gelu); return true;
     case UnaryOp::Exp: map1(x, out, n, [](__m512 v) { return fast::exp(v); }); return true;
     case UnaryOp::Neg:
       map1(x, out, n, [](__m512 v) { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); });
@@ -221,7 +202,7 @@ bool unary_backward_typed(UnaryOp op, const T* x, const T* dy, T* dx, int64_t n)
     return true;
   }
   if (op == UnaryOp::Gelu) {
-    map2(x, dy, dx, n, gelu_grad);
+    map2(x, dy, dx, n, fast::gelu_grad);
     return true;
   }
   return false;

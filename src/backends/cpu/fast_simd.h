@@ -1,6 +1,6 @@
 // AVX-512 building blocks of the fast CPU kernels: 16-lane loads and stores of f32 and bf16
 // (bf16 widened exactly, narrowed with round-to-nearest-even as dtype.h defines), a vector
-// exp and tanh accurate to a few f32 ulps, and the OpenMP size threshold.
+// exp and tanh accurate to a few f32 ulps, GELU and its gradient, and the OpenMP size threshold.
 #pragma once
 // GCC 12 reports its own AVX-512 intrinsics (which start from an undefined register) as reading
 // uninitialised values once they are inlined; the reports are false.
@@ -73,6 +73,26 @@ inline __m512 tanh(__m512 u) {
   __m512 e = exp(_mm512_add_ps(u, u));
   __m512 two = _mm512_set1_ps(2.0f);
   return _mm512_sub_ps(_mm512_set1_ps(1.0f), _mm512_div_ps(two, _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+}
+
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) and its derivative.
+constexpr float kGeluC = 0.7978845608028654f, kGeluA = 0.044715f;
+inline __m512 gelu(__m512 x) {
+  __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+  __m512 t = fast::tanh(_mm512_mul_ps(_mm512_set1_ps(kGeluC), _mm512_fmadd_ps(_mm512_set1_ps(kGeluA), x3, x)));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), t));
+}
+// dy * gelu'(x).
+inline __m512 gelu_grad(__m512 x, __m512 dy) {
+  __m512 x2 = _mm512_mul_ps(x, x);
+  __m512 u = _mm512_mul_ps(_mm512_set1_ps(kGeluC), _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(kGeluA), x2), x, x));
+  __m512 t = fast::tanh(u);
+  __m512 one = _mm512_set1_ps(1.0f), half = _mm512_set1_ps(0.5f);
+  __m512 du = _mm512_mul_ps(_mm512_set1_ps(kGeluC), _mm512_fmadd_ps(_mm512_set1_ps(3.0f * kGeluA), x2, one));
+  __m512 sech2 = _mm512_fnmadd_ps(t, t, one);
+  __m512 g = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(half, x), sech2), du,
+                             _mm512_mul_ps(half, _mm512_add_ps(one, t)));
+  return _mm512_mul_ps(g, dy);
 }
 
 // Contiguous dtype conversion, vectorised and threaded for F32 <-> BF16 (fast_elementwise.cpp).

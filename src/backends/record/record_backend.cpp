@@ -200,6 +200,28 @@ double RecordBackend::sum_squares(const View& x) {
   return 0.0;
 }
 
+void RecordBackend::bias_gelu(const View& x, const View& bias, const View& y) {
+  append(call(Kernel::BiasGelu, {{&x, R}, {&bias, R}, {&y, W}}));
+}
+
+void RecordBackend::bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx,
+                                       const View& dbias) {
+  append(call(Kernel::BiasGeluBackward, {{&x, R}, {&bias, R}, {&dy, R}, {&dx, W}, {&dbias, RW}}));
+}
+
+void RecordBackend::add_layer_norm(const View& x, const View& r, const View& weight, const View& bias, const View& s,
+                                   const View& y, const View& mean, const View& rstd, float) {
+  append(call(Kernel::AddLayerNorm,
+              {{&x, R}, {&r, R}, {&weight, R}, {&bias, R}, {&s, W}, {&y, W}, {&mean, W}, {&rstd, W}}));
+}
+
+void RecordBackend::add_layer_norm_backward(const View& dy, const View& ds, const View& s, const View& weight,
+                                            const View& mean, const View& rstd, const View& dx, const View& dweight,
+                                            const View& dbias) {
+  append(call(Kernel::AddLayerNormBackward, {{&dy, R}, {&ds, R}, {&s, R}, {&weight, R}, {&mean, R}, {&rstd, R},
+                                             {&dx, W}, {&dweight, RW}, {&dbias, RW}}));
+}
+
 std::vector<KernelCall> RecordBackend::log() const {
   std::lock_guard lock(mutex_);
   return log_;

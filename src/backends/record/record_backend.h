@@ -54,6 +54,12 @@ class RecordBackend : public Backend {
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum, float weight_decay) override;
   double sum_squares(const View& x) override;
+  void bias_gelu(const View& x, const View& bias, const View& y) override;
+  void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx, const View& dbias) override;
+  void add_layer_norm(const View& x, const View& r, const View& weight, const View& bias, const View& s,
+                      const View& y, const View& mean, const View& rstd, float eps) override;
+  void add_layer_norm_backward(const View& dy, const View& ds, const View& s, const View& weight, const View& mean,
+                               const View& rstd, const View& dx, const View& dweight, const View& dbias) override;
 
   // The kernels logged since the last clear_log().
   std::vector<KernelCall> log() const;

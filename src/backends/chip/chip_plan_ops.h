@@ -1,0 +1,61 @@
+// Building blocks of the chip backend's elementwise plans (compiler/tile_program.h): op
+// constructors and the GELU-gradient sequence, shared by the kernels in chip_kernels*.cpp.
+#pragma once
+#include "compiler/tile_program.h"
+
+namespace tessera::chip_ops {
+
+using Plan = compiler::ElementwisePlan;
+using OpKind = Plan::Op::Kind;
+
+inline Plan::Op unary_op(int dst, int a, isa::UnaryFn fn) {
+  Plan::Op op;
+  op.kind = OpKind::Unary, op.dst = dst, op.a = a, op.unary = fn;
+  return op;
+}
+inline Plan::Op binary_op(int dst, int a, int b, isa::BinaryFn fn) {
+  Plan::Op op;
+  op.kind = OpKind::Binary, op.dst = dst, op.a = a, op.b = b, op.binary = fn;
+  return op;
+}
+// An op on (rows x 1) values, and a Binary whose b is a (rows x 1) value broadcast along rows.
+inline Plan::Op per_row(Plan::Op op) {
+  op.per_row = true;
+  return op;
+}
+inline Plan::Op col_b(Plan::Op op) {
+  op.col_b = true;
+  return op;
+}
+inline Plan::Op row_op(OpKind kind, int dst, int a, int b) {
+  Plan::Op op;
+  op.kind = kind, op.dst = dst, op.a = a, op.b = b;
+  return op;
+}
+
+// gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2), t = tanh(k (x + c x^3)),
+// with tanh(u) = 2 / (1 + exp(-2u)) - 1. Slots: 0 x, 1 grad_out (becomes grad_in), temps.
+// Sets the plan's constants, temporaries and ops.
+inline void gelu_backward_ops(Plan& p) {
+  const float c = 0.044715f, k = 0.7978845608f;
+  p.constants = {c, 1.0f, k, -2.0f, 2.0f, 3.0f * c, -0.5f, 0.5f};
+  int C = p.constant_slot(0), ONE = C + 1, K = C + 2, M2 = C + 3, TWO = C + 4, C3 = C + 5, MH = C + 6, H = C + 7;
+  p.temporaries = 3;
+  int x = 0, g = 1, t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2;
+  using F = isa::BinaryFn;
+  p.ops = {binary_op(t0, x, x, F::Mul),                                     // x^2
+           binary_op(t1, t0, C, F::Mul),   binary_op(t1, t1, ONE, F::Add),  // 1 + c x^2
+           binary_op(t1, t1, x, F::Mul),   binary_op(t1, t1, K, F::Mul),    // u
+           binary_op(t1, t1, M2, F::Mul),  unary_op(t1, t1, isa::UnaryFn::Exp),
+           binary_op(t1, t1, ONE, F::Add), unary_op(t1, t1, isa::UnaryFn::Recip),
+           binary_op(t1, t1, TWO, F::Mul), binary_op(t1, t1, ONE, F::Sub),  // t
+           binary_op(t0, t0, C3, F::Mul),  binary_op(t0, t0, ONE, F::Add),
+           binary_op(t0, t0, K, F::Mul),                                    // du/dx
+           binary_op(t2, t1, t1, F::Mul),  binary_op(t2, t2, ONE, F::Sub),
+           binary_op(t2, t2, MH, F::Mul),                                   // 0.5 (1 - t^2)
+           binary_op(t2, t2, x, F::Mul),   binary_op(t2, t2, t0, F::Mul),
+           binary_op(t1, t1, ONE, F::Add), binary_op(t1, t1, H, F::Mul),    // 0.5 (1 + t)
+           binary_op(t1, t1, t2, F::Add),  binary_op(g, g, t1, F::Mul)};
+}
+
+}  // namespace tessera::chip_ops
