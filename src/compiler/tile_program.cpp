@@ -3,6 +3,7 @@
 #include "compiler/tile_program.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 
 #include "base/error.h"
@@ -50,51 +51,76 @@ static int64_t elementwise_tile_cols(const ElementwisePlan& p) {
   return p.whole_rows ? p.cols : std::min<int64_t>(p.cols, 1024);
 }
 
-int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& p) {
+namespace {
+
+// Scratchpad addresses for tiles of (tile_rows x tile_cols): the constants, then two buffer
+// sets of every other slot and of the raw tile of each input stored narrower than f32.
+struct SlotLayout {
+  std::vector<std::array<int64_t, 2>> slot, raw;  // raw: only for narrow inputs
+  int64_t bytes = 0;
+};
+
+SlotLayout slot_layout(const ElementwisePlan& p, int64_t tile_rows, int64_t tile_cols) {
   using Layout = ElementwisePlan::Layout;
-  // Col inputs are counted as full tiles: (tile rows x 1) is never more.
-  int64_t full_slots = p.temporaries, row_slots = 0;
-  for (const auto& in : p.inputs)
-    (in.layout == Layout::Full || in.layout == Layout::Col ? full_slots : row_slots) += in.layout != Layout::Scalar;
-  int64_t scalar_inputs = 0;
-  for (const auto& in : p.inputs) scalar_inputs += in.layout == Layout::Scalar;
-  int64_t small_bytes = kAlign * (static_cast<int64_t>(p.constants.size()) + 2 * scalar_inputs);
-  int64_t tile_cols = elementwise_tile_cols(p);
-  int64_t per_set = (chip.scratchpad_bytes - small_bytes) / 2 - row_slots * align(tile_cols * 4) - full_slots * kAlign;
-  int64_t tile_rows = full_slots == 0 ? p.rows : per_set / (full_slots * tile_cols * 4);
-  tile_rows = std::min(tile_rows, ceil_div(p.rows, chip.cores));
-  if (tile_rows < 1)
+  SlotLayout l;
+  l.slot.resize(static_cast<size_t>(p.slot_count()));
+  l.raw.resize(p.inputs.size());
+  int64_t next = 0;
+  for (size_t c = 0; c < p.constants.size(); ++c) {
+    l.slot[static_cast<size_t>(p.constant_slot(static_cast<int>(c)))] = {next, next};
+    next += kAlign;
+  }
+  auto elements = [&](Layout layout) {
+    return layout == Layout::Full ? tile_rows * tile_cols
+           : layout == Layout::Row ? tile_cols
+           : layout == Layout::Col ? tile_rows
+                                   : 1;
+  };
+  for (int set = 0; set < 2; ++set)
+    for (int s = 0; s < p.slot_count(); ++s) {
+      if (s >= p.constant_slot(0) && s < p.temporary_slot(0)) continue;
+      bool input = s < static_cast<int>(p.inputs.size());
+      Layout layout = input ? p.inputs[s].layout : Layout::Full;
+      l.slot[s][set] = next;
+      next += align(elements(layout) * 4);
+      if (input && p.inputs[s].dtype != DType::F32) {
+        l.raw[s][set] = next;
+        next += align(elements(layout) * static_cast<int64_t>(dtype_size(p.inputs[s].dtype)));
+      }
+    }
+  l.bytes = next;
+  return l;
+}
+
+}  // namespace
+
+int64_t elementwise_scratchpad_bytes(const ElementwisePlan& p, int64_t tile_rows) {
+  return slot_layout(p, tile_rows, elementwise_tile_cols(p)).bytes;
+}
+
+int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& p) {
+  // The most rows (up to one share per core) whose buffers fit: bytes grow with the rows.
+  int64_t low = 0, high = ceil_div(p.rows, chip.cores);
+  while (low < high) {
+    int64_t mid = (low + high + 1) / 2;
+    if (elementwise_scratchpad_bytes(p, mid) <= chip.scratchpad_bytes)
+      low = mid;
+    else
+      high = mid - 1;
+  }
+  if (low < 1)
     fail("chip {}: an elementwise tile of {} columns with {} slots does not fit its {} bytes of scratchpad", chip.name,
-         tile_cols, p.slot_count(), chip.scratchpad_bytes);
-  return tile_rows;
+         elementwise_tile_cols(p), p.slot_count(), chip.scratchpad_bytes);
+  return low;
 }
 
 isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& p) {
   using Layout = ElementwisePlan::Layout;
   int64_t tile_cols = elementwise_tile_cols(p);
   int64_t tile_rows = elementwise_tile_rows(chip, p);
-
-  // Scratchpad layout: constants, then two buffer sets of every other slot.
-  std::vector<int64_t> constant_addr(p.constants.size());
-  int64_t next = 0;
-  for (auto& a : constant_addr) a = next, next += kAlign;
-  std::vector<std::array<int64_t, 2>> slot_addr(static_cast<size_t>(p.slot_count()));
-  for (int set = 0; set < 2; ++set)
-    for (int s = 0; s < p.slot_count(); ++s) {
-      bool is_constant = s >= p.constant_slot(0) && s < p.temporary_slot(0);
-      if (is_constant) {
-        slot_addr[s][set] = constant_addr[s - p.constant_slot(0)];
-        continue;
-      }
-      Layout layout = s < static_cast<int>(p.inputs.size()) ? p.inputs[s].layout : Layout::Full;
-      int64_t bytes = layout == Layout::Full  ? tile_rows * tile_cols * 4
-                      : layout == Layout::Row ? tile_cols * 4
-                      : layout == Layout::Col ? tile_rows * 4
-                                              : 4;
-      slot_addr[s][set] = next;
-      next += align(bytes);
-    }
-  TS_ASSERT(next <= chip.scratchpad_bytes);
+  SlotLayout layout = slot_layout(p, tile_rows, tile_cols);
+  TS_ASSERT(layout.bytes <= chip.scratchpad_bytes);
+  const std::vector<std::array<int64_t, 2>>& slot_addr = layout.slot;
 
   int64_t row_blocks = ceil_div(p.rows, tile_rows), col_blocks = ceil_div(p.cols, tile_cols);
   int64_t tiles = row_blocks * col_blocks;
@@ -105,7 +131,8 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
     std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
     for (size_t c = 0; c < p.constants.size(); ++c)
       s.push_back({Opcode::VFill,
-                   {spm(constant_addr[c]), kind(OperandKind::FImm, std::bit_cast<uint32_t>(p.constants[c])), imm(1),
+                   {spm(slot_addr[static_cast<size_t>(p.constant_slot(static_cast<int>(c)))][0]),
+                    kind(OperandKind::FImm, std::bit_cast<uint32_t>(p.constants[c])), imm(1),
                     imm(1), dtype(DType::F32)},
                    0});
     std::vector<int64_t> mine;
@@ -120,14 +147,17 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
       int set = static_cast<int>(i % 2);
       for (size_t k = 0; k < p.inputs.size(); ++k) {
         const auto& in = p.inputs[k];
-        int64_t dst = slot_addr[k][set];
+        bool narrow = in.dtype != DType::F32;
+        TS_ASSERT(!narrow || in.layout != Layout::Scalar);
+        int64_t dst = narrow ? layout.raw[k][set] : slot_addr[k][set];
+        auto es = static_cast<int64_t>(dtype_size(in.dtype));
         if (in.layout == Layout::Full) {
           int64_t stride = in.row_stride ? in.row_stride : p.cols;
-          s.push_back(dma(spm(dst), hbm(in.hbm_addr + (r0 * stride + c0) * 4), nr, nc * 4, nc * 4, stride * 4));
+          s.push_back(dma(spm(dst), hbm(in.hbm_addr + (r0 * stride + c0) * es), nr, nc * es, nc * es, stride * es));
         } else if (in.layout == Layout::Col) {
-          s.push_back(dma(spm(dst), hbm(in.hbm_addr + r0 * 4), 1, nr * 4, nr * 4, nr * 4));
+          s.push_back(dma(spm(dst), hbm(in.hbm_addr + r0 * es), 1, nr * es, nr * es, nr * es));
         } else if (in.layout == Layout::Row) {
-          s.push_back(dma(spm(dst), hbm(in.hbm_addr + c0 * 4), 1, nc * 4, nc * 4, nc * 4));
+          s.push_back(dma(spm(dst), hbm(in.hbm_addr + c0 * es), 1, nc * es, nc * es, nc * es));
         } else {
           s.push_back(dma(spm(dst), hbm(in.hbm_addr), 1, 4, 4, 4));
         }
@@ -153,6 +183,17 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
         return kind(OperandKind::Broadcast, static_cast<int64_t>(b));
       };
       s.push_back(sync(Opcode::Wait, Engine::Vector, kLoaded));
+      // Narrow inputs widen to their f32 slots.
+      for (size_t k = 0; k < p.inputs.size(); ++k) {
+        const auto& in = p.inputs[k];
+        if (in.dtype == DType::F32) continue;
+        int64_t rows = in.layout == Layout::Row ? 1 : nr, cols = in.layout == Layout::Col ? 1 : nc;
+        s.push_back({Opcode::VConvert,
+                     {slot(static_cast<int>(k)), dtype(DType::F32), spm(layout.raw[k][set]), dtype(in.dtype), imm(rows),
+                      imm(cols), kind(OperandKind::Rounding, static_cast<int64_t>(isa::Rounding::Rne)),
+                      kind(OperandKind::Reg, 0)},
+                     0});
+      }
       for (const auto& op : p.ops) {
         int64_t op_cols = op.per_row ? 1 : nc;
         switch (op.kind) {

@@ -17,12 +17,15 @@ namespace tessera::compiler {
 // (tile rows x tile cols) except Row inputs (1 x tile cols), Col inputs (tile rows x 1) and
 // constants (1 x 1). A plan with whole_rows keeps each row in one tile, so that ops can work
 // per row: Reduce, Gather and ScatterAdd, and ops marked per_row on (tile rows x 1) values.
+// An input stored in a narrower float dtype (bf16, f16, fp8) is loaded as it is and converted
+// to its f32 slot on the chip (vconvert) before the tile's ops.
 struct ElementwisePlan {
   enum class Layout { Full, Row, Scalar, Col };  // (rows, cols) / (1, cols) / (1, 1) / (rows, 1)
   struct Input {
     int64_t hbm_addr = 0;
     Layout layout = Layout::Full;
     int64_t row_stride = 0;  // elements between rows in HBM (Full only); 0: cols
+    DType dtype = DType::F32;  // of the HBM array (Scalar inputs: f32 only)
   };
   struct Op {
     // Reduce: dst (rows x 1) = fn over each row of a. Gather: dst (rows x 1) = a's element at
@@ -62,6 +65,8 @@ struct ElementwisePlan {
 isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& plan);
 // The rows of each of the plan's tiles (tiles start at multiples of it).
 int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& plan);
+// Scratchpad bytes the plan takes with tiles of `tile_rows` rows: constants and both buffer sets.
+int64_t elementwise_scratchpad_bytes(const ElementwisePlan& plan, int64_t tile_rows);
 
 // x (outer, n, inner) f32 at x_addr -> out (outer, inner) f32 at out_addr, sum or max over n.
 // Each job is one (outer index, block of inner columns); it loads (n-block x columns) tiles,

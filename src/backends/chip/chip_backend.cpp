@@ -31,6 +31,16 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
       return dtype == DType::F32;
+    case Kernel::Softmax:
+    case Kernel::SoftmaxBackward:
+    case Kernel::LogSoftmax:
+    case Kernel::LogSoftmaxBackward:
+    case Kernel::LayerNorm:
+    case Kernel::LayerNormBackward:
+    case Kernel::SgdMomentum:
+    case Kernel::SumSquares:
+    case Kernel::ScatterAlong:
+      return dtype == DType::F32 || dtype == DType::BF16;
     default:
       return false;
   }

@@ -17,8 +17,13 @@
 //   and loaded as constants) and cross_entropy with its backward (one tile holds whole rows,
 //   so the vocabulary must fit the scratchpad; the target logit is a vgather and the one-hot
 //   a vscatter_add at host-computed, tile-relative row offsets) and reduce_max (whole rows too:
-//   the first arg-max is the max of is_max * (n - j)). Called directly, the
-//   other kernels run the reference loops on the host, as the CPU fallback would.
+//   the first arg-max is the max of is_max * (n - j)). In f32 and bf16 (bf16 tiles loaded as they
+//   are and converted by vconvert on the chip): softmax, log_softmax and layer_norm with their
+//   backwards (whole rows per tile; layer_norm_backward's weight and bias gradients are column
+//   sums by reduce_program), sgd_momentum, scatter_along and sum_squares (a compensated
+//   double-f32 sum, sum_squares_program.h). A row that cannot fit the scratchpad is an error
+//   naming the kernel and the bytes. Called directly, the other kernels run the reference loops
+//   on the host, as the CPU fallback would.
 #pragma once
 #include <map>
 #include <mutex>
@@ -62,6 +67,20 @@ class ChipBackend : public ReferenceBackend {
   void cross_entropy_backward(const View& logits, const View& targets, const View& lse, const View& dlosses,
                               const View& dlogits) override;
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
+  // Row-wise, reduction and optimizer kernels, f32 and bf16 (chip_kernels_rowops.cpp).
+  void scatter_along(const View& values, const View& indices, const View& out, int64_t outer, int64_t n,
+                     int64_t inner) override;
+  void softmax(const View& x, const View& y) override;
+  void softmax_backward(const View& y, const View& dy, const View& dx) override;
+  void log_softmax(const View& x, const View& y) override;
+  void log_softmax_backward(const View& y, const View& dy, const View& dx) override;
+  void layer_norm(const View& x, const View& weight, const View& bias, const View& y, const View& mean,
+                  const View& rstd, float eps) override;
+  void layer_norm_backward(const View& dy, const View& x, const View& weight, const View& mean, const View& rstd,
+                           const View& dx, const View& dweight, const View& dbias) override;
+  void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum,
+                    float weight_decay) override;
+  double sum_squares(const View& x) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;
@@ -86,6 +105,13 @@ class ChipBackend : public ReferenceBackend {
   void stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets);
   // Runs a program with the timing model on and adds its time to the kernel's.
   void run(Kernel kernel, const isa::Program& program);
+  // An operand as a plan input: f32 through stage_f32, a narrower float packed in its own dtype
+  // (the program widens it on the chip).
+  compiler::ElementwisePlan::Input stage_input(Staging& hbm, const View& v, compiler::ElementwisePlan::Layout layout);
+  // A result stored in dst's dtype, packed row-major, into `dst` (any strides).
+  void fetch_as_is(const View& dst, int64_t hbm_addr);
+  // The "cannot run" error of a whole-row kernel whose single row does not fit the scratchpad.
+  void require_rows_fit(Kernel kernel, const compiler::ElementwisePlan& plan, DType dtype) const;
 
   std::string preset_;
   sim::Simulator simulator_;

@@ -306,6 +306,7 @@ void ChipBackend::reduce_max(const View& x, const View& out, const View& indices
   p.constants = {std::ldexp(1.0f, 100), 1.0f};
   int X = 0, W = 1, BIG = p.constant_slot(0), ONE = BIG + 1;
   p.temporaries = 3;
+  require_rows_fit(Kernel::ReduceMax, p, DType::F32);
   int t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2;
   using F = isa::BinaryFn;
   Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), first = row_op(OpKind::Reduce, t2, t1, 0);
@@ -347,7 +348,9 @@ void ChipBackend::cross_entropy(const View& logits, const View& targets, const V
   p.rows = rows, p.cols = logits.numel() / rows, p.whole_rows = true;
   p.inputs.resize(3);
   p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
+  p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
   p.temporaries = 4;
+  require_rows_fit(Kernel::CrossEntropy, p, DType::F32);
   int X = 0, INDEX = 1, VALID = 2, t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2, t3 = t0 + 3;
   stage_targets(hbm, p, targets);
   using F = isa::BinaryFn;
@@ -378,7 +381,9 @@ void ChipBackend::cross_entropy_backward(const View& logits, const View& targets
   p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
   p.inputs.push_back({stage_f32(hbm, lse), Layout::Col, 0});
   p.inputs.push_back({stage_f32(hbm, dlosses), Layout::Col, 0});
+  p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
   p.temporaries = 2;
+  require_rows_fit(Kernel::CrossEntropyBackward, p, DType::F32);
   int X = 0, INDEX = 1, VALID = 2, LSE = 3, DLOSS = 4, t0 = p.temporary_slot(0), t1 = t0 + 1;
   stage_targets(hbm, p, targets);
   using F = isa::BinaryFn;
