@@ -259,7 +259,7 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
 }
 
 isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
-                            int64_t outer, int64_t n, int64_t inner) {
+                            int64_t outer, int64_t n, int64_t inner, DType x_dtype, DType out_dtype) {
   int64_t tile_cols = std::min<int64_t>(inner, 256);
   int64_t tile_n = (chip.scratchpad_bytes - 2 * align(tile_cols * 4) - 2 * kAlign) / (2 * tile_cols * 4);
   tile_n = std::min<int64_t>({tile_n, n, 1024});
@@ -272,7 +272,8 @@ isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_
   int64_t cores = std::min(chip.cores, jobs);
   isa::Program program;
   program.cores.resize(static_cast<size_t>(cores));
-  Operand f32 = dtype(DType::F32);
+  Operand f32 = dtype(DType::F32), x_type = dtype(x_dtype);
+  auto es = static_cast<int64_t>(dtype_size(x_dtype)), out_es = static_cast<int64_t>(dtype_size(out_dtype));
   for (int64_t core = 0; core < cores; ++core) {
     std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
     bool first_load = true;
@@ -282,15 +283,16 @@ isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_
         int64_t nn = std::min(tile_n, n - n0);
         if (!first_load) s.push_back(sync(Opcode::Wait, Engine::Dma, kTileFree));
         first_load = false;
-        s.push_back(dma(spm(tile), hbm(x_addr + ((o * n + n0) * inner + c0) * 4), nn, nc * 4, nc * 4, inner * 4));
+        s.push_back(
+            dma(spm(tile), hbm(x_addr + ((o * n + n0) * inner + c0) * es), nn, nc * es, nc * es, inner * es));
         s.push_back(sync(Opcode::Signal, Engine::Dma, kTileLoaded));
         s.push_back(sync(Opcode::Wait, Engine::Vector, kTileLoaded));
         // (nn x nc) -> (nc x nn): each output column's values become one row.
-        s.push_back({Opcode::VTranspose, {spm(transposed), spm(tile), imm(nn), imm(nc), f32}, 0});
+        s.push_back({Opcode::VTranspose, {spm(transposed), spm(tile), imm(nn), imm(nc), x_type}, 0});
         s.push_back(sync(Opcode::Signal, Engine::Vector, kTileFree));
         s.push_back({Opcode::VReduce,
                      {kind(OperandKind::ReduceFn, static_cast<int64_t>(fn)), spm(n0 == 0 ? acc : partial),
-                      spm(transposed), imm(nc), imm(nn), f32},
+                      spm(transposed), imm(nc), imm(nn), x_type},
                      0});
         if (n0 > 0) {
           isa::BinaryFn combine = fn == isa::ReduceFn::Sum ? isa::BinaryFn::Add : isa::BinaryFn::Max;
@@ -300,9 +302,18 @@ isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_
                        0});
         }
       }
+      int64_t result = acc;
+      if (out_dtype != DType::F32) {  // rounded into the partial's room, free until the next job's loads
+        result = partial;
+        s.push_back({Opcode::VConvert,
+                     {spm(result), dtype(out_dtype), spm(acc), f32, imm(1), imm(nc),
+                      kind(OperandKind::Rounding, static_cast<int64_t>(isa::Rounding::Rne)), kind(OperandKind::Reg, 0)},
+                     0});
+      }
       s.push_back(sync(Opcode::Signal, Engine::Vector, kJobDone));
       s.push_back(sync(Opcode::Wait, Engine::Dma, kJobDone));
-      s.push_back(dma(hbm(out_addr + (o * inner + c0) * 4), spm(acc), 1, nc * 4, nc * 4, nc * 4));
+      int64_t out_bytes = nc * out_es;
+      s.push_back(dma(hbm(out_addr + (o * inner + c0) * out_es), spm(result), 1, out_bytes, out_bytes, out_bytes));
     }
   }
   return program;

@@ -68,11 +68,13 @@ int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan&
 // Scratchpad bytes the plan takes with tiles of `tile_rows` rows: constants and both buffer sets.
 int64_t elementwise_scratchpad_bytes(const ElementwisePlan& plan, int64_t tile_rows);
 
-// x (outer, n, inner) f32 at x_addr -> out (outer, inner) f32 at out_addr, sum or max over n.
+// x (outer, n, inner) at x_addr -> out (outer, inner) at out_addr, sum or max over n in f32.
 // Each job is one (outer index, block of inner columns); it loads (n-block x columns) tiles,
 // transposes them so that the reduction runs along rows, reduces and combines the partial
-// results.
+// results. x may be stored in a narrower float dtype (reduced as it is, in f32); an out dtype
+// narrower than f32 is rounded on the chip (vconvert).
 isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
-                            int64_t outer, int64_t n, int64_t inner);
+                            int64_t outer, int64_t n, int64_t inner, DType x_dtype = DType::F32,
+                            DType out_dtype = DType::F32);
 
 }  // namespace tessera::compiler

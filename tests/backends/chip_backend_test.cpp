@@ -88,7 +88,7 @@ TEST(ChipBackendTest, ClaimsExactlyTheKernelsItRuns) {
   EXPECT_TRUE(t1().supports(Kernel::Matmul, DType::F32));
   EXPECT_TRUE(t1().supports(Kernel::Matmul, DType::BF16));
   EXPECT_TRUE(t1().supports(Kernel::Binary, DType::F32));
-  EXPECT_FALSE(t1().supports(Kernel::Binary, DType::BF16));
+  EXPECT_TRUE(t1().supports(Kernel::Binary, DType::BF16));
   EXPECT_FALSE(t1().supports(Kernel::Conv2d, DType::F32));
   EXPECT_TRUE(t1().supports(Kernel::Copy, DType::BF16));
   EXPECT_TRUE(t1().supports(Kernel::AdamW, DType::F32));

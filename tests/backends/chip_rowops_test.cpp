@@ -70,6 +70,29 @@ TEST(ChipRowopsTest, Bf16ResultsAreTheF32ResultsRoundedOnce) {
   }
 }
 
+TEST(ChipRowopsTest, Bf16ElementwiseKernelsOverManyTiles) {
+  // What a bf16-autocast step runs in bf16: a bias add (row broadcast), gelu and its backward,
+  // and the bias gradient (column sums of 1500 rows, reduce_program reading bf16 tiles).
+  Shape shape = {1500, 700};
+  int64_t count = numel(shape);
+  expect_matches_reference(
+      chip(),
+      [&](Workspace& ws) {
+        View x = ws.input(DType::BF16, shape, random_values(count, 20, -3.0f, 3.0f));
+        View bias = ws.input(DType::BF16, {700}, random_values(700, 21));
+        bias.shape = shape, bias.strides = {0, 1};
+        View sum = ws.output(DType::BF16, shape), act = ws.output(DType::BF16, shape);
+        ws.backend().binary(BinaryOp::Add, x, bias, sum);
+        ws.backend().unary(UnaryOp::Gelu, sum, act);
+        View grad = ws.output(DType::BF16, shape), bias_grad = ws.output(DType::BF16, {700});
+        ws.backend().unary_backward(UnaryOp::Gelu, sum, ws.input(DType::BF16, shape, random_values(count, 22)), grad);
+        ws.backend().reduce(ReduceOp::Sum, grad, bias_grad, 1, 1500, 700);
+        return std::vector<View>{sum, act, grad, bias_grad};
+      },
+      // One bf16 ulp: the column sums add 1500 terms in f32 in another order than cpu-ref.
+      storage_tolerance(DType::BF16), "bf16 elementwise " + shape_label(shape, DType::BF16));
+}
+
 TEST(ChipRowopsTest, LayerNormAndItsGradientsOverManyRows) {
   for (DType dtype : {DType::F32, DType::BF16}) {
     int64_t rows = kGptRows[0], channels = kGptRows[1];

@@ -21,16 +21,16 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::Copy:
       return dtype == DType::F32 || dtype == DType::BF16;
     case Kernel::Fill:
-    case Kernel::Binary:
-    case Kernel::Unary:
-    case Kernel::UnaryBackward:
     case Kernel::Affine:
-    case Kernel::Reduce:
     case Kernel::AdamW:
     case Kernel::CrossEntropy:
     case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
       return dtype == DType::F32;
+    case Kernel::Binary:
+    case Kernel::Unary:
+    case Kernel::UnaryBackward:
+    case Kernel::Reduce:
     case Kernel::Softmax:
     case Kernel::SoftmaxBackward:
     case Kernel::LogSoftmax:

@@ -10,20 +10,20 @@
 //   that a training run can report its simulated step time. Each launch also costs the chip's
 //   launch overhead.
 // - Kernels run on the chip (supports() says exactly these): matmul (f32 or bf16: bf16 inputs,
-//   f32 accumulation on the matrix engine), copy (f32 and bf16; a contiguous bf16 destination
-//   is rounded by vconvert), and in f32: fill, binary (any broadcast; a row-broadcast or scalar
-//   b is read once per tile, other broadcasts are staged expanded), unary, unary_backward
-//   (relu, gelu), affine, reduce (sum, max), adamw (bias corrections computed on the host
-//   and loaded as constants) and cross_entropy with its backward (one tile holds whole rows,
-//   so the vocabulary must fit the scratchpad; the target logit is a vgather and the one-hot
-//   a vscatter_add at host-computed, tile-relative row offsets) and reduce_max (whole rows too:
-//   the first arg-max is the max of is_max * (n - j)). In f32 and bf16 (bf16 tiles loaded as they
-//   are and converted by vconvert on the chip): softmax, log_softmax and layer_norm with their
-//   backwards (whole rows per tile; layer_norm_backward's weight and bias gradients are column
-//   sums by reduce_program), sgd_momentum, scatter_along and sum_squares (a compensated
-//   double-f32 sum, sum_squares_program.h). A row that cannot fit the scratchpad is an error
-//   naming the kernel and the bytes. Called directly, the other kernels run the reference loops
-//   on the host, as the CPU fallback would.
+//   f32 accumulation on the matrix engine); in f32 and bf16 (bf16 tiles loaded as they are and
+//   widened by vconvert on the chip, bf16 results rounded by vconvert): copy, binary (any
+//   broadcast; a row-broadcast or scalar b is read once per tile, other broadcasts are staged
+//   expanded), unary, unary_backward (relu, gelu), reduce (sum, max), softmax, log_softmax and
+//   layer_norm with their backwards (whole rows per tile; layer_norm_backward's weight and bias
+//   gradients are column sums by reduce_program), sgd_momentum, scatter_along and sum_squares
+//   (a compensated double-f32 sum, sum_squares_program.h); and in f32: fill, affine, adamw
+//   (bias corrections computed on the host and loaded as constants), cross_entropy with its
+//   backward (one tile holds whole rows, so the vocabulary must fit the scratchpad; the target
+//   logit is a vgather and the one-hot a vscatter_add at host-computed, tile-relative row
+//   offsets) and reduce_max (whole rows too: the first arg-max is the max of is_max * (n - j)).
+//   A whole row that cannot fit the scratchpad is an error naming the kernel and the bytes.
+//   Called directly, the other kernels run the reference loops on the host, as the CPU fallback
+//   would.
 #pragma once
 #include <map>
 #include <mutex>
@@ -105,8 +105,8 @@ class ChipBackend : public ReferenceBackend {
   void stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets);
   // Runs a program with the timing model on and adds its time to the kernel's.
   void run(Kernel kernel, const isa::Program& program);
-  // An operand as a plan input: f32 through stage_f32, a narrower float packed in its own dtype
-  // (the program widens it on the chip).
+  // An operand as a plan input: a narrower float packed in its own dtype (the program widens it
+  // on the chip), anything else through stage_f32.
   compiler::ElementwisePlan::Input stage_input(Staging& hbm, const View& v, compiler::ElementwisePlan::Layout layout);
   // A result stored in dst's dtype, packed row-major, into `dst` (any strides).
   void fetch_as_is(const View& dst, int64_t hbm_addr);

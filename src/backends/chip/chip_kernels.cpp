@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/plan_ops.h"
 #include "compiler/tile_program.h"
 #include "base/error.h"
 #include "sim/tiled_gemm.h"
@@ -119,19 +120,15 @@ void ChipBackend::copy(const View& src, const View& dst) {
   Staging hbm;
   Plan p;
   p.rows = rows, p.cols = cols;
-  p.inputs.push_back({stage_f32(hbm, src), Layout::Full, 0});
-  // A contiguous bf16 destination is rounded on the chip; any other one is scattered on the way back.
-  bool convert = dst.dtype == DType::BF16 && dst.is_contiguous();
-  Plan::Op op = unary_op(0, 0, isa::UnaryFn::Copy);
-  if (convert) {
-    p.temporaries = 1;
-    op.kind = OpKind::Convert, op.dst = p.temporary_slot(0), op.to = DType::BF16;
-  }
-  p.ops = {op};
-  int64_t result = hbm.place(dst.numel() * (convert ? 2 : 4));
-  p.outputs = {{op.dst, result, convert ? DType::BF16 : DType::F32}};
+  p.inputs.push_back(stage_input(hbm, src, Layout::Full));
+  // A float destination is written in its dtype (a narrow one rounded on the chip), then scattered
+  // to its strides on the way back; an integer one is converted on the way back.
+  DType stored = is_floating(dst.dtype) ? dst.dtype : DType::F32;
+  p.ops = {unary_op(0, 0, isa::UnaryFn::Copy)};
+  int64_t result = hbm.place(dst.numel() * static_cast<int64_t>(dtype_size(stored)));
+  chip_ops::add_output(p, 0, 0, result, stored);
   run(Kernel::Copy, compiler::elementwise_program(chip(), p));
-  if (convert) return fetch(dst.data, result, dst.numel() * 2);
+  if (stored == dst.dtype) return fetch_as_is(dst, result);
   fetch_f32(dst, result);
 }
 
@@ -160,21 +157,21 @@ void ChipBackend::binary(BinaryOp op, const View& a, const View& b, const View& 
   Staging hbm;
   Plan p;
   p.rows = rows, p.cols = cols;
-  p.inputs.push_back({stage_f32(hbm, a), Layout::Full, 0});
+  p.inputs.push_back(stage_input(hbm, a, Layout::Full));
   if (all_zero(b.strides)) {
     float value = load(b, 0);
     p.inputs.push_back({stage(hbm, &value, 4), Layout::Scalar, 0});
   } else if (is_row_broadcast(b)) {
     View row{b.data, b.dtype, {cols}, {1}};
-    p.inputs.push_back({stage_f32(hbm, row), Layout::Row, 0});
+    p.inputs.push_back(stage_input(hbm, row, Layout::Row));
   } else {
-    p.inputs.push_back({stage_f32(hbm, b), Layout::Full, 0});
+    p.inputs.push_back(stage_input(hbm, b, Layout::Full));
   }
   p.ops = {binary_op(0, 0, 1, binary_fn(op))};
-  int64_t result = hbm.place(out.numel() * 4);
-  p.outputs = {{0, result, DType::F32}};
+  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
+  chip_ops::add_output(p, 0, 0, result, out.dtype);  // a narrow result is rounded in place
   run(Kernel::Binary, compiler::elementwise_program(chip(), p));
-  fetch_f32(out, result);
+  fetch_as_is(out, result);
 }
 
 void ChipBackend::unary(UnaryOp op, const View& x, const View& out) {
@@ -185,12 +182,12 @@ void ChipBackend::unary(UnaryOp op, const View& x, const View& out) {
   Staging hbm;
   Plan p;
   p.rows = rows, p.cols = cols;
-  p.inputs.push_back({stage_f32(hbm, x), Layout::Full, 0});
+  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
   p.ops = {unary_op(0, 0, unary_fn(op))};
-  int64_t result = hbm.place(out.numel() * 4);
-  p.outputs = {{0, result, DType::F32}};
+  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
+  chip_ops::add_output(p, 0, 0, result, out.dtype);
   run(Kernel::Unary, compiler::elementwise_program(chip(), p));
-  fetch_f32(out, result);
+  fetch_as_is(out, result);
 }
 
 void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out, const View& grad_in) {
@@ -203,8 +200,8 @@ void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out
   Staging hbm;
   Plan p;
   p.rows = rows, p.cols = cols;
-  p.inputs.push_back({stage_f32(hbm, x), Layout::Full, 0});
-  p.inputs.push_back({stage_f32(hbm, grad_out), Layout::Full, 0});
+  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
+  p.inputs.push_back(stage_input(hbm, grad_out, Layout::Full));
   if (op == UnaryOp::Relu) {
     // step(x) = min(relu(x) * 2^100 * 2^100, 1): 1 for every x > 0 down to the smallest
     // subnormal (2^-149 * 2^200 >= 1), 0 for x <= 0.
@@ -216,10 +213,10 @@ void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out
   } else {
     gelu_backward_ops(p);
   }
-  int64_t result = hbm.place(grad_in.numel() * 4);
-  p.outputs = {{1, result, DType::F32}};
+  int64_t result = hbm.place(grad_in.numel() * static_cast<int64_t>(dtype_size(grad_in.dtype)));
+  chip_ops::add_output(p, 1, 0, result, grad_in.dtype);  // x's slot is free by the end
   run(Kernel::UnaryBackward, compiler::elementwise_program(chip(), p));
-  fetch_f32(grad_in, result);
+  fetch_as_is(grad_in, result);
 }
 
 void ChipBackend::affine(const View& x, const View& out, float scale, float shift) {
@@ -245,11 +242,12 @@ void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t ou
   if (n == 0) return fill(out, op == ReduceOp::Sum ? 0.0 : -INFINITY);
   std::lock_guard lock(launch_mutex_);
   Staging hbm;
-  int64_t source = stage_f32(hbm, x);  // (outer, n, inner)
-  int64_t result = hbm.place(outer * inner * 4);
+  compiler::ElementwisePlan::Input source = stage_input(hbm, x, Layout::Full);  // (outer, n, inner)
+  int64_t result = hbm.place(outer * inner * static_cast<int64_t>(dtype_size(out.dtype)));
   isa::ReduceFn fn = op == ReduceOp::Sum ? isa::ReduceFn::Sum : isa::ReduceFn::Max;
-  run(Kernel::Reduce, compiler::reduce_program(chip(), fn, source, result, outer, n, inner));
-  fetch_f32(out, result);
+  run(Kernel::Reduce, compiler::reduce_program(chip(), fn, source.hbm_addr, result, outer, n, inner, source.dtype,
+                                               out.dtype));
+  fetch_as_is(out, result);
 }
 
 void ChipBackend::adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) {

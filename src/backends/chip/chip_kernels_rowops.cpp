@@ -31,8 +31,7 @@ Plan row_plan(const Shape& shape) {
 }  // namespace
 
 compiler::ElementwisePlan::Input ChipBackend::stage_input(Staging& hbm, const View& v, Layout layout) {
-  if (v.dtype == DType::F32) return {stage_f32(hbm, v), layout, 0, DType::F32};
-  TS_ASSERT(is_floating(v.dtype));
+  if (v.dtype == DType::F32 || !is_floating(v.dtype)) return {stage_f32(hbm, v), layout, 0, DType::F32};
   auto es = static_cast<int64_t>(dtype_size(v.dtype));
   if (v.is_contiguous()) return {stage(hbm, v.data, v.numel() * es), layout, 0, v.dtype};
   std::vector<uint8_t> packed(static_cast<size_t>(v.numel() * es));
