@@ -235,6 +235,20 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
                           kind(OperandKind::Reg, 0)},
                          0});
             break;
+          case ElementwisePlan::Op::Kind::Random: {
+            TS_ASSERT(p.rows == 1 || tile_cols == p.cols);  // the tile's elements are consecutive
+            const int seed_reg = 14, counter_reg = 15;
+            s.push_back({Opcode::Li, {kind(OperandKind::Reg, seed_reg), imm(static_cast<int64_t>(op.seed))}, 0});
+            s.push_back({Opcode::Li,
+                         {kind(OperandKind::Reg, counter_reg),
+                          imm(static_cast<int64_t>(op.counter + static_cast<uint64_t>(r0 * p.cols + c0)))},
+                         0});
+            s.push_back({Opcode::VRandom,
+                         {slot(op.dst), kind(OperandKind::Reg, seed_reg), kind(OperandKind::Reg, counter_reg), imm(nr),
+                          imm(nc), dtype(DType::F32)},
+                         0});
+            break;
+          }
           case ElementwisePlan::Op::Kind::Fill:
             s.push_back({Opcode::VFill,
                          {slot(op.dst), kind(OperandKind::FImm, std::bit_cast<uint32_t>(op.value)), imm(nr), imm(nc),

@@ -30,8 +30,9 @@ struct ElementwisePlan {
   struct Op {
     // Reduce: dst (rows x 1) = fn over each row of a. Gather: dst (rows x 1) = a's element at
     // index b (i32, rows x 1, counted from the tile's start). ScatterAdd: dst's element at
-    // index b += a (rows x 1).
-    enum class Kind { Unary, Binary, Convert, Fill, Reduce, Gather, ScatterAdd } kind = Kind::Unary;
+    // index b += a (rows x 1). Random: dst = uniform in [0, 1) drawn at (seed, counter + e), e
+    // the element's row-major index in the pass (plans of one row or of whole-row tiles).
+    enum class Kind { Unary, Binary, Convert, Fill, Reduce, Gather, ScatterAdd, Random } kind = Kind::Unary;
     int dst = 0, a = 0, b = 0;
     bool per_row = false;  // Unary/Binary on (rows x 1) values
     bool col_b = false;    // Binary: b is a (rows x 1) value broadcast along the row
@@ -40,6 +41,7 @@ struct ElementwisePlan {
     isa::BinaryFn binary = isa::BinaryFn::Add;
     DType to = DType::F32;  // Convert: the dst dtype (a is f32)
     float value = 0;        // Fill
+    uint64_t seed = 0, counter = 0;  // Random
   };
   struct Output {
     int slot = 0;

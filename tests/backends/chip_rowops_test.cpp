@@ -1,7 +1,7 @@
 // The chip's row-wise, reduction and optimizer kernels beyond the kernel harness: shapes that
 // span many tiles and cores (3000 rows of 768), bf16 operands, scatter_along jobs split into
-// column blocks, the compensated sum of squares against an exact sum, and the error of a row
-// that cannot fit the scratchpad.
+// column blocks, dropout masks drawn by vrandom, the compensated sum of squares against an
+// exact sum, and the error of a row that cannot fit the scratchpad.
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
@@ -151,6 +151,24 @@ TEST(ChipRowopsTest, ScatterAlongInPlaneAndColumnBlocks) {
             return std::vector<View>{out};
           },
           storage_tolerance(dtype), "scatter_along " + shape_label({d.outer, d.n, d.inner}, dtype));
+    }
+}
+
+TEST(ChipRowopsTest, DropoutMaskDrawsOnTheChipAsCpuRefDoes) {
+  // Many tiles on every core, so that each tile's vrandom starts at its own counter; a counter
+  // beyond 2^32.
+  EXPECT_TRUE(chip().supports(Kernel::DropoutMask, DType::BF16));
+  int64_t n = 300001;
+  for (DType dtype : {DType::F32, DType::BF16})
+    for (float p : {0.1f, 0.5f}) {
+      expect_matches_reference(
+          chip(),
+          [&](Workspace& ws) {
+            View mask = ws.output(dtype, {n});
+            ws.backend().dropout_mask(mask, p, 1234, (uint64_t{1} << 40) + 7);
+            return std::vector<View>{mask};
+          },
+          Tolerance{}, "dropout p=" + std::to_string(p) + " " + shape_label({n}, dtype));
     }
 }
 

@@ -40,6 +40,7 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::SgdMomentum:
     case Kernel::SumSquares:
     case Kernel::ScatterAlong:
+    case Kernel::DropoutMask:
       return dtype == DType::F32 || dtype == DType::BF16;
     default:
       return false;

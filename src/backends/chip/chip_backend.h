@@ -15,8 +15,9 @@
 //   broadcast; a row-broadcast or scalar b is read once per tile, other broadcasts are staged
 //   expanded), unary, unary_backward (relu, gelu), reduce (sum, max), softmax, log_softmax and
 //   layer_norm with their backwards (whole rows per tile; layer_norm_backward's weight and bias
-//   gradients are column sums by reduce_program), sgd_momentum, scatter_along and sum_squares
-//   (a compensated double-f32 sum, sum_squares_program.h); and in f32: fill, affine, adamw
+//   gradients are column sums by reduce_program), sgd_momentum, scatter_along, sum_squares
+//   (a compensated double-f32 sum, sum_squares_program.h) and dropout_mask (vrandom draws at
+//   base/random.h's counters, compared with p on the chip); and in f32: fill, affine, adamw
 //   (bias corrections computed on the host and loaded as constants), cross_entropy with its
 //   backward (one tile holds whole rows, so the vocabulary must fit the scratchpad; the target
 //   logit is a vgather and the one-hot a vscatter_add at host-computed, tile-relative row
@@ -81,6 +82,8 @@ class ChipBackend : public ReferenceBackend {
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum,
                     float weight_decay) override;
   double sum_squares(const View& x) override;
+  // vrandom draws, compared with p on the vector engine (chip_kernels_dropout.cpp).
+  void dropout_mask(const View& mask, float p, uint64_t seed, uint64_t counter) override;
 
   const arch::ChipSpec& chip() const { return simulator_.chip(); }
   ChipTotals totals() const;
