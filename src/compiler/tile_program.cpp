@@ -80,7 +80,7 @@ SlotLayout slot_layout(const ElementwisePlan& p, int64_t tile_rows, int64_t tile
     for (int s = 0; s < p.slot_count(); ++s) {
       if (s >= p.constant_slot(0) && s < p.temporary_slot(0)) continue;
       bool input = s < static_cast<int>(p.inputs.size());
-      Layout layout = input ? p.inputs[s].layout : Layout::Full;
+      Layout layout = p.slot_layout(s);
       l.slot[s][set] = next;
       next += align(elements(layout) * 4);
       if (input && p.inputs[s].dtype != DType::F32) {
@@ -173,9 +173,8 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
       auto slot = [&](int k) { return spm(slot_addr[k][set]); };
       auto bcast = [&](const ElementwisePlan::Op& op) {
         int k = op.b;
-        bool constant = k >= p.constant_slot(0) && k < p.temporary_slot(0);
-        Layout layout = k < static_cast<int>(p.inputs.size()) ? p.inputs[k].layout : Layout::Full;
-        isa::Broadcast b = constant || layout == Layout::Scalar     ? isa::Broadcast::Scalar
+        Layout layout = p.slot_layout(k);
+        isa::Broadcast b = layout == Layout::Scalar                 ? isa::Broadcast::Scalar
                            : op.per_row                             ? isa::Broadcast::None
                            : layout == Layout::Row                  ? isa::Broadcast::Row
                            : layout == Layout::Col || op.col_b      ? isa::Broadcast::Col

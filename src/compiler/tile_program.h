@@ -13,10 +13,11 @@
 namespace tessera::compiler {
 
 // An elementwise pass over a (rows, cols) problem, f32 in the scratchpad. Slots name tiles:
-// inputs first (in order), then constants, then temporaries. Every tile of the pass is
-// (tile rows x tile cols) except Row inputs (1 x tile cols), Col inputs (tile rows x 1) and
-// constants (1 x 1). A plan with whole_rows keeps each row in one tile, so that ops can work
-// per row: Reduce, Gather and ScatterAdd, and ops marked per_row on (tile rows x 1) values.
+// inputs first (in order), then constants, then temporaries, then row temporaries. Every tile
+// of the pass is (tile rows x tile cols) except Row inputs (1 x tile cols), Col inputs and row
+// temporaries (tile rows x 1) and constants (1 x 1). A plan with whole_rows keeps each row in
+// one tile, so that ops can work per row: Reduce, Gather and ScatterAdd, and ops marked per_row
+// on (tile rows x 1) values.
 // An input stored in a narrower float dtype (bf16, f16, fp8) is loaded as it is and converted
 // to its f32 slot on the chip (vconvert) before the tile's ops.
 struct ElementwisePlan {
@@ -54,12 +55,20 @@ struct ElementwisePlan {
   std::vector<Input> inputs;
   std::vector<float> constants;
   int temporaries = 0;
+  int row_temporaries = 0;  // for per-row values (whole_rows plans): a long row needs no room for them
   std::vector<Op> ops;
   std::vector<Output> outputs;
 
-  int slot_count() const { return static_cast<int>(inputs.size() + constants.size()) + temporaries; }
+  int slot_count() const { return row_temporary_slot(row_temporaries); }
   int constant_slot(int i) const { return static_cast<int>(inputs.size()) + i; }
   int temporary_slot(int i) const { return static_cast<int>(inputs.size() + constants.size()) + i; }
+  int row_temporary_slot(int i) const { return temporary_slot(temporaries) + i; }
+  // The shape of a slot's tiles (constants: Scalar).
+  Layout slot_layout(int slot) const {
+    if (slot < static_cast<int>(inputs.size())) return inputs[static_cast<size_t>(slot)].layout;
+    if (slot < temporary_slot(0)) return Layout::Scalar;
+    return slot < row_temporary_slot(0) ? Layout::Full : Layout::Col;
+  }
 };
 
 // The program of an elementwise plan. Tiles are double-buffered: the DMA engine loads tile

@@ -172,6 +172,26 @@ TEST(ChipRowopsTest, DropoutMaskDrawsOnTheChipAsCpuRefDoes) {
     }
 }
 
+TEST(ChipRowopsTest, CrossEntropyOverGpt2sVocabularyFitsT1) {
+  // Rows of 50257 logits: the logits and exp(x - max) (2 x 201 KB per buffer set) fit T1's
+  // 1.5 MiB because the per-row max, log-sum-exp and loss take (rows x 1) tiles.
+  const int64_t rows = 6, vocab = 50257;
+  std::vector<float> logits = random_values(rows * vocab, 17, -5.0f, 5.0f);
+  std::vector<float> targets = random_ints(rows, 18, 0, vocab), dlosses = random_values(rows, 19, 0.1f, 1.0f);
+  expect_matches_reference(
+      chip(),
+      [&](Workspace& ws) {
+        View x = ws.input(DType::F32, {rows, vocab}, logits), t = ws.input(DType::I64, {rows}, targets);
+        View losses = ws.output(DType::F32, {rows}), lse = ws.output(DType::F32, {rows});
+        View dlogits = ws.output(DType::F32, {rows, vocab}), y = ws.output(DType::F32, {rows, vocab});
+        ws.backend().cross_entropy(x, t, losses, lse);
+        ws.backend().cross_entropy_backward(x, t, lse, ws.input(DType::F32, {rows}, dlosses), dlogits);
+        ws.backend().log_softmax(x, y);
+        return std::vector<View>{losses, lse, dlogits, y};
+      },
+      plus_abs(storage_tolerance(DType::F32), 1e-7 * vocab), "cross_entropy 6 x 50257");
+}
+
 // sum(x^2) in long double (64 significant bits): exact to about n * 2^-64.
 long double exact_sum_squares(const std::vector<float>& values) {
   long double sum = 0;
@@ -209,12 +229,12 @@ TEST(ChipRowopsTest, SumSquaresOfBf16AndShortInputs) {
 }
 
 TEST(ChipRowopsTest, ARowThatCannotFitTheScratchpadIsAnError) {
-  // Two buffers (x and one temporary) of 8 MB in each of the two buffer sets.
+  // x (8 MB) and the row's max and sum (64 bytes) in each of the two buffer sets.
   Workspace ws(chip());
   View x = ws.input(DType::F32, {1, 2000000}, std::vector<float>(2000000, 0.5f));
   std::string text = testing::error_text([&] { chip().softmax(x, ws.output(DType::F32, {1, 2000000})); });
   EXPECT_EQ(text,
-            "device 'chip:t1': softmax cannot run: one row of 2000000 f32 needs 32000000 bytes of scratchpad "
+            "device 'chip:t1': softmax cannot run: one row of 2000000 f32 needs 16000128 bytes of scratchpad "
             "(double-buffered), the chip has 1572864");
   // GPT-2's vocabulary of 50257 does not fit the 228 KiB of an H20 SM.
   Workspace h20(chip("h20"));

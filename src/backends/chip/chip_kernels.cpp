@@ -303,9 +303,9 @@ void ChipBackend::reduce_max(const View& x, const View& out, const View& indices
   // relu's backward, the smallest difference still reaches -1).
   p.constants = {std::ldexp(1.0f, 100), 1.0f};
   int X = 0, W = 1, BIG = p.constant_slot(0), ONE = BIG + 1;
-  p.temporaries = 3;
+  p.temporaries = 1, p.row_temporaries = 2;  // is_max weights; the row's max and its best weight
   require_rows_fit(Kernel::ReduceMax, p, DType::F32);
-  int t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2;
+  int t1 = p.temporary_slot(0), t0 = p.row_temporary_slot(0), t2 = t0 + 1;
   using F = isa::BinaryFn;
   Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), first = row_op(OpKind::Reduce, t2, t1, 0);
   row_max.reduce = first.reduce = isa::ReduceFn::Max;
@@ -347,9 +347,9 @@ void ChipBackend::cross_entropy(const View& logits, const View& targets, const V
   p.inputs.resize(3);
   p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
   p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
-  p.temporaries = 4;
+  p.temporaries = 1, p.row_temporaries = 3;  // exp(x - m); the row's max, lse and loss
   require_rows_fit(Kernel::CrossEntropy, p, DType::F32);
-  int X = 0, INDEX = 1, VALID = 2, t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2, t3 = t0 + 3;
+  int X = 0, INDEX = 1, VALID = 2, t1 = p.temporary_slot(0), t0 = p.row_temporary_slot(0), t2 = t0 + 1, t3 = t0 + 2;
   stage_targets(hbm, p, targets);
   using F = isa::BinaryFn;
   Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), row_sum = row_op(OpKind::Reduce, t2, t1, 0);
@@ -380,9 +380,9 @@ void ChipBackend::cross_entropy_backward(const View& logits, const View& targets
   p.inputs.push_back({stage_f32(hbm, lse), Layout::Col, 0});
   p.inputs.push_back({stage_f32(hbm, dlosses), Layout::Col, 0});
   p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
-  p.temporaries = 2;
+  p.temporaries = 1, p.row_temporaries = 1;  // the gradient; each row's scale
   require_rows_fit(Kernel::CrossEntropyBackward, p, DType::F32);
-  int X = 0, INDEX = 1, VALID = 2, LSE = 3, DLOSS = 4, t0 = p.temporary_slot(0), t1 = t0 + 1;
+  int X = 0, INDEX = 1, VALID = 2, LSE = 3, DLOSS = 4, t0 = p.temporary_slot(0), t1 = p.row_temporary_slot(0);
   stage_targets(hbm, p, targets);
   using F = isa::BinaryFn;
   p.ops = {binary_op(t0, X, LSE, F::Sub), unary_op(t0, t0, isa::UnaryFn::Exp),  // softmax

@@ -64,14 +64,14 @@ void ChipBackend::softmax(const View& x, const View& y) {
   std::lock_guard lock(launch_mutex_);
   Staging hbm;
   p.inputs = {stage_input(hbm, x, Layout::Full)};
-  p.temporaries = 1;
-  int X = 0, t = p.temporary_slot(0);
+  p.row_temporaries = 1;
+  int X = 0, t = p.row_temporary_slot(0);
   // y = exp(x - max) / sum(exp(x - max)); t holds each row's max, then 1 / sum.
   p.ops = {vreduce(t, X, R::Max),           col_b(vbinary(X, X, t, F::Sub)), vunary(X, X, U::Exp),
            vreduce(t, X, R::Sum),           per_row(vunary(t, t, U::Recip)), col_b(vbinary(X, X, t, F::Mul))};
   require_rows_fit(Kernel::Softmax, p, x.dtype);
   int64_t out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
-  add_output(p, X, t, out, y.dtype);
+  add_output(p, X, X, out, y.dtype);
   run(Kernel::Softmax, compiler::elementwise_program(chip(), p));
   fetch_as_is(y, out);
 }
@@ -100,9 +100,9 @@ void ChipBackend::log_softmax(const View& x, const View& y) {
   std::lock_guard lock(launch_mutex_);
   Staging hbm;
   p.inputs = {stage_input(hbm, x, Layout::Full)};
-  p.temporaries = 2;
-  int X = 0, t0 = p.temporary_slot(0), t1 = t0 + 1;
-  // y = (x - max) - log(sum(exp(x - max))).
+  p.temporaries = 1, p.row_temporaries = 1;
+  int X = 0, t1 = p.temporary_slot(0), t0 = p.row_temporary_slot(0);
+  // y = (x - max) - log(sum(exp(x - max))); t0 holds each row's max, then the log of the sum.
   p.ops = {vreduce(t0, X, R::Max), col_b(vbinary(X, X, t0, F::Sub)), vunary(t1, X, U::Exp),
            vreduce(t0, t1, R::Sum), per_row(vunary(t0, t0, U::Log)),  col_b(vbinary(X, X, t0, F::Sub))};
   require_rows_fit(Kernel::LogSoftmax, p, x.dtype);
@@ -118,13 +118,13 @@ void ChipBackend::log_softmax_backward(const View& y, const View& dy, const View
   std::lock_guard lock(launch_mutex_);
   Staging hbm;
   p.inputs = {stage_input(hbm, y, Layout::Full), stage_input(hbm, dy, Layout::Full)};
-  p.temporaries = 1;
-  int Y = 0, DY = 1, t = p.temporary_slot(0);
+  p.row_temporaries = 1;
+  int Y = 0, DY = 1, t = p.row_temporary_slot(0);
   // dx = dy - exp(y) * sum(dy).
   p.ops = {vreduce(t, DY, R::Sum), vunary(Y, Y, U::Exp), col_b(vbinary(Y, Y, t, F::Mul)), vbinary(DY, DY, Y, F::Sub)};
   require_rows_fit(Kernel::LogSoftmaxBackward, p, y.dtype);
   int64_t out = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
-  add_output(p, DY, t, out, dx.dtype);
+  add_output(p, DY, Y, out, dx.dtype);
   run(Kernel::LogSoftmaxBackward, compiler::elementwise_program(chip(), p));
   fetch_as_is(dx, out);
 }
@@ -138,17 +138,18 @@ void ChipBackend::layer_norm(const View& x, const View& weight, const View& bias
   p.inputs = {stage_input(hbm, x, Layout::Full), stage_input(hbm, weight, Layout::Row),
               stage_input(hbm, bias, Layout::Row)};
   p.constants = {static_cast<float>(p.cols), eps};
-  p.temporaries = y.dtype == DType::F32 ? 2 : 3;
-  int X = 0, W = 1, B = 2, C = p.constant_slot(0), EPS = C + 1, t0 = p.temporary_slot(0), t1 = t0 + 1;
-  // t0: the row's mean; t1: its squared deviations, then rstd = 1 / sqrt(var + eps).
+  p.temporaries = 1, p.row_temporaries = 2;
+  int X = 0, W = 1, B = 2, C = p.constant_slot(0), EPS = C + 1, sq = p.temporary_slot(0), t0 = p.row_temporary_slot(0),
+      t1 = t0 + 1;
+  // t0: the row's mean; sq: the squared deviations; t1: rstd = 1 / sqrt(var + eps).
   p.ops = {vreduce(t0, X, R::Sum),           per_row(vbinary(t0, t0, C, F::Div)),  col_b(vbinary(X, X, t0, F::Sub)),
-           vbinary(t1, X, X, F::Mul),        vreduce(t1, t1, R::Sum),              per_row(vbinary(t1, t1, C, F::Div)),
+           vbinary(sq, X, X, F::Mul),        vreduce(t1, sq, R::Sum),              per_row(vbinary(t1, t1, C, F::Div)),
            per_row(vbinary(t1, t1, EPS, F::Add)), per_row(vunary(t1, t1, U::Sqrt)), per_row(vunary(t1, t1, U::Recip)),
            col_b(vbinary(X, X, t1, F::Mul)), vbinary(X, X, W, F::Mul),             vbinary(X, X, B, F::Add)};
   require_rows_fit(Kernel::LayerNorm, p, x.dtype);
   int64_t y_out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
   int64_t mean_out = hbm.place(p.rows * 4), rstd_out = hbm.place(p.rows * 4);
-  add_output(p, X, t1 + 1, y_out, y.dtype);
+  add_output(p, X, X, y_out, y.dtype);
   p.outputs.push_back({t0, mean_out, DType::F32, true});
   p.outputs.push_back({t1, rstd_out, DType::F32, true});
   run(Kernel::LayerNorm, compiler::elementwise_program(chip(), p));
