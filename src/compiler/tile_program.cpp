@@ -55,14 +55,14 @@ namespace {
 
 // Scratchpad addresses for tiles of (tile_rows x tile_cols): the constants, then two buffer
 // sets of every other slot and of the raw tile of each input stored narrower than f32.
-struct SlotLayout {
+struct ScratchpadLayout {
   std::vector<std::array<int64_t, 2>> slot, raw;  // raw: only for narrow inputs
   int64_t bytes = 0;
 };
 
-SlotLayout slot_layout(const ElementwisePlan& p, int64_t tile_rows, int64_t tile_cols) {
+ScratchpadLayout scratchpad_layout(const ElementwisePlan& p, int64_t tile_rows, int64_t tile_cols) {
   using Layout = ElementwisePlan::Layout;
-  SlotLayout l;
+  ScratchpadLayout l;
   l.slot.resize(static_cast<size_t>(p.slot_count()));
   l.raw.resize(p.inputs.size());
   int64_t next = 0;
@@ -95,7 +95,7 @@ SlotLayout slot_layout(const ElementwisePlan& p, int64_t tile_rows, int64_t tile
 }  // namespace
 
 int64_t elementwise_scratchpad_bytes(const ElementwisePlan& p, int64_t tile_rows) {
-  return slot_layout(p, tile_rows, elementwise_tile_cols(p)).bytes;
+  return scratchpad_layout(p, tile_rows, elementwise_tile_cols(p)).bytes;
 }
 
 int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& p) {
@@ -118,7 +118,7 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
   using Layout = ElementwisePlan::Layout;
   int64_t tile_cols = elementwise_tile_cols(p);
   int64_t tile_rows = elementwise_tile_rows(chip, p);
-  SlotLayout layout = slot_layout(p, tile_rows, tile_cols);
+  ScratchpadLayout layout = scratchpad_layout(p, tile_rows, tile_cols);
   TS_ASSERT(layout.bytes <= chip.scratchpad_bytes);
   const std::vector<std::array<int64_t, 2>>& slot_addr = layout.slot;
 

@@ -126,7 +126,7 @@ void ChipBackend::copy(const View& src, const View& dst) {
   DType stored = is_floating(dst.dtype) ? dst.dtype : DType::F32;
   p.ops = {unary_op(0, 0, isa::UnaryFn::Copy)};
   int64_t result = hbm.place(dst.numel() * static_cast<int64_t>(dtype_size(stored)));
-  chip_ops::add_output(p, 0, 0, result, stored);
+  chip_ops::add_output(p, 0, result, stored);
   run(Kernel::Copy, compiler::elementwise_program(chip(), p));
   if (stored == dst.dtype) return fetch_as_is(dst, result);
   fetch_f32(dst, result);
@@ -169,7 +169,7 @@ void ChipBackend::binary(BinaryOp op, const View& a, const View& b, const View& 
   }
   p.ops = {binary_op(0, 0, 1, binary_fn(op))};
   int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
-  chip_ops::add_output(p, 0, 0, result, out.dtype);  // a narrow result is rounded in place
+  chip_ops::add_output(p, 0, result, out.dtype);
   run(Kernel::Binary, compiler::elementwise_program(chip(), p));
   fetch_as_is(out, result);
 }
@@ -185,7 +185,7 @@ void ChipBackend::unary(UnaryOp op, const View& x, const View& out) {
   p.inputs.push_back(stage_input(hbm, x, Layout::Full));
   p.ops = {unary_op(0, 0, unary_fn(op))};
   int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
-  chip_ops::add_output(p, 0, 0, result, out.dtype);
+  chip_ops::add_output(p, 0, result, out.dtype);
   run(Kernel::Unary, compiler::elementwise_program(chip(), p));
   fetch_as_is(out, result);
 }
@@ -214,7 +214,7 @@ void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out
     gelu_backward_ops(p);
   }
   int64_t result = hbm.place(grad_in.numel() * static_cast<int64_t>(dtype_size(grad_in.dtype)));
-  chip_ops::add_output(p, 1, 0, result, grad_in.dtype);  // x's slot is free by the end
+  chip_ops::add_output(p, 1, result, grad_in.dtype);
   run(Kernel::UnaryBackward, compiler::elementwise_program(chip(), p));
   fetch_as_is(grad_in, result);
 }

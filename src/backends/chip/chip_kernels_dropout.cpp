@@ -31,7 +31,7 @@ void ChipBackend::dropout_mask(const View& mask, float p, uint64_t seed, uint64_
               vbinary(u, u, ONE, F::Add),   vunary(u, u, isa::UnaryFn::Relu),   vbinary(u, u, ONE, F::Min),
               vbinary(u, u, SCALE, F::Mul)};
   int64_t out = hbm.place(n * static_cast<int64_t>(dtype_size(mask.dtype)));
-  add_output(plan, u, u, out, mask.dtype);
+  add_output(plan, u, out, mask.dtype);
   run(Kernel::DropoutMask, compiler::elementwise_program(chip(), plan));
   fetch_as_is(mask, out);
 }

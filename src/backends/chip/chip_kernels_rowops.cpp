@@ -71,7 +71,7 @@ void ChipBackend::softmax(const View& x, const View& y) {
            vreduce(t, X, R::Sum),           per_row(vunary(t, t, U::Recip)), col_b(vbinary(X, X, t, F::Mul))};
   require_rows_fit(Kernel::Softmax, p, x.dtype);
   int64_t out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
-  add_output(p, X, X, out, y.dtype);
+  add_output(p, X, out, y.dtype);
   run(Kernel::Softmax, compiler::elementwise_program(chip(), p));
   fetch_as_is(y, out);
 }
@@ -89,7 +89,7 @@ void ChipBackend::softmax_backward(const View& y, const View& dy, const View& dx
            vbinary(DY, DY, Y, F::Mul)};
   require_rows_fit(Kernel::SoftmaxBackward, p, y.dtype);
   int64_t out = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
-  add_output(p, DY, t, out, dx.dtype);
+  add_output(p, DY, out, dx.dtype);
   run(Kernel::SoftmaxBackward, compiler::elementwise_program(chip(), p));
   fetch_as_is(dx, out);
 }
@@ -107,7 +107,7 @@ void ChipBackend::log_softmax(const View& x, const View& y) {
            vreduce(t0, t1, R::Sum), per_row(vunary(t0, t0, U::Log)),  col_b(vbinary(X, X, t0, F::Sub))};
   require_rows_fit(Kernel::LogSoftmax, p, x.dtype);
   int64_t out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
-  add_output(p, X, t1, out, y.dtype);
+  add_output(p, X, out, y.dtype);
   run(Kernel::LogSoftmax, compiler::elementwise_program(chip(), p));
   fetch_as_is(y, out);
 }
@@ -124,7 +124,7 @@ void ChipBackend::log_softmax_backward(const View& y, const View& dy, const View
   p.ops = {vreduce(t, DY, R::Sum), vunary(Y, Y, U::Exp), col_b(vbinary(Y, Y, t, F::Mul)), vbinary(DY, DY, Y, F::Sub)};
   require_rows_fit(Kernel::LogSoftmaxBackward, p, y.dtype);
   int64_t out = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
-  add_output(p, DY, Y, out, dx.dtype);
+  add_output(p, DY, out, dx.dtype);
   run(Kernel::LogSoftmaxBackward, compiler::elementwise_program(chip(), p));
   fetch_as_is(dx, out);
 }
@@ -149,7 +149,7 @@ void ChipBackend::layer_norm(const View& x, const View& weight, const View& bias
   require_rows_fit(Kernel::LayerNorm, p, x.dtype);
   int64_t y_out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
   int64_t mean_out = hbm.place(p.rows * 4), rstd_out = hbm.place(p.rows * 4);
-  add_output(p, X, X, y_out, y.dtype);
+  add_output(p, X, y_out, y.dtype);
   p.outputs.push_back({t0, mean_out, DType::F32, true});
   p.outputs.push_back({t1, rstd_out, DType::F32, true});
   run(Kernel::LayerNorm, compiler::elementwise_program(chip(), p));
@@ -184,7 +184,7 @@ void ChipBackend::layer_norm_backward(const View& dy, const View& x, const View&
   int64_t dx_out = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
   // (2, rows, C): dy * xhat, then dy (f32), summed over rows into (2, C) by the second program.
   int64_t products = hbm.place(2 * rows * channels * 4);
-  add_output(p, t0, t1, dx_out, dx.dtype);
+  add_output(p, t0, dx_out, dx.dtype);
   p.outputs.push_back({t2, products, DType::F32});
   p.outputs.push_back({DY, products + rows * channels * 4, DType::F32});
   run(Kernel::LayerNormBackward, compiler::elementwise_program(chip(), p));
@@ -206,12 +206,11 @@ void ChipBackend::layer_norm_backward(const View& dy, const View& x, const View&
   }
   Plan add;
   add.rows = 2, add.cols = channels;
-  add.inputs = {{sums, Layout::Full, 0, DType::F32}, {stage(hbm, old.data(), 2 * channels * es), Layout::Full, 0,
-                                                       dweight.dtype}};
-  add.temporaries = 1;
+  add.inputs = {{sums, Layout::Full, 0, DType::F32},
+                {stage(hbm, old.data(), 2 * channels * es), Layout::Full, 0, dweight.dtype}};
   add.ops = {vbinary(0, 0, 1, F::Add)};
   int64_t grads_out = hbm.place(2 * channels * es);
-  add_output(add, 0, add.temporary_slot(0), grads_out, dweight.dtype);
+  add_output(add, 0, grads_out, dweight.dtype);
   run(Kernel::LayerNormBackward, compiler::elementwise_program(chip(), add));
   fetch_as_is(dweight, grads_out);
   fetch_as_is(dbias, grads_out + channels * es);
@@ -236,8 +235,8 @@ void ChipBackend::sgd_momentum(const View& param, const View& grad, const View& 
            vbinary(V, t0, t1, F::Add),  vbinary(t1, V, LR, F::Mul), vbinary(P, P, t1, F::Sub)};
   int64_t param_out = hbm.place(n * static_cast<int64_t>(dtype_size(param.dtype)));
   int64_t velocity_out = hbm.place(n * static_cast<int64_t>(dtype_size(velocity.dtype)));
-  add_output(p, P, t0, param_out, param.dtype);
-  add_output(p, V, t1, velocity_out, velocity.dtype);
+  add_output(p, P, param_out, param.dtype);
+  add_output(p, V, velocity_out, velocity.dtype);
   run(Kernel::SgdMomentum, compiler::elementwise_program(chip(), p));
   fetch_as_is(param, param_out);
   fetch_as_is(velocity, velocity_out);

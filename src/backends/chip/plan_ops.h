@@ -48,13 +48,10 @@ inline Op col_b(Op op) {
   return op;
 }
 
-// Writes `slot` to HBM as `dtype`; a narrower dtype is rounded on the chip into `spare`, a
-// full-size temporary that is free by then.
-inline void add_output(Plan& p, int slot, int spare, int64_t hbm_addr, DType dtype) {
-  if (dtype != DType::F32) {
-    p.ops.push_back(vconvert(spare, slot, dtype));
-    slot = spare;
-  }
+// Writes `slot` to HBM as `dtype`, after the ops; a narrower dtype is rounded on the chip, in
+// place (vconvert reads its whole source before writing).
+inline void add_output(Plan& p, int slot, int64_t hbm_addr, DType dtype) {
+  if (dtype != DType::F32) p.ops.push_back(vconvert(slot, slot, dtype));
   p.outputs.push_back({slot, hbm_addr, dtype});
 }
 
