@@ -48,6 +48,8 @@ enum class Opcode : uint8_t {
   VUnary, VBinary, VReduce, VConvert, VTranspose, VGather, VScatterAdd, VFill,
   // Synchronisation
   Signal, Wait, Barrier,
+  // Vector, added after the others so that their opcodes keep their numbers
+  VRandom,
   Count
 };
 

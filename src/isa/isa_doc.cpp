@@ -90,7 +90,7 @@ violation names the core, the instruction index, the source line and the instruc
 - counts (rows, cols, m, n, k, entries, row_bytes) lie in [1, 2^40]; DMA rows and planes in
   [1, 2^24];
 - `mma` inputs are bf16, f16, f8e4m3 or f8e5m2, and the chip's matrix engine supports them;
-  `vunary`, `vbinary`, `vreduce` and `vscatter_add` work on a float dtype;
+  `vunary`, `vbinary`, `vreduce`, `vscatter_add` and `vrandom` work on a float dtype;
 - Matrix and Vector operands are in this core's `spm`, and a tile fits in it;
 - every access whose address is known lies inside its memory (`spm`: the chip's scratchpad
   size; `l2`; `hbm`), tiles are aligned to their element size, `mma`'s acc overlaps neither a

@@ -137,6 +137,17 @@ std::vector<OpcodeInfo> make_table() {
        "Queued on `engine`: blocks that queue until semaphore `sem` > 0, then decrements it."},
       {Opcode::Barrier, "barrier", Engine::Scalar, {},
        "Waits until every engine of this core is idle and every core has reached a barrier."},
+
+      {Opcode::VRandom, "vrandom", Engine::Vector,
+       {{"dst", K::Addr, "destination tile"},
+        {"seed", K::Reg, "register holding the seed"},
+        {"counter", K::Reg, "register holding the counter of element (0, 0)"},
+        {"rows", K::Imm, "rows"},
+        {"cols", K::Imm, "columns"},
+        {"dtype", K::DType, "dtype of dst (a float dtype)"}},
+       "dst[i][j] = uniform in [0, 1) from base/random.h's counter-based generator: the top 24 "
+       "bits of random_bits(seed, counter + i * cols + j) times 2^-24, rounded to nearest even "
+       "into dtype."},
   };
   for (size_t i = 0; i < t.size(); ++i) TS_ASSERT(static_cast<size_t>(t[i].op) == i);
   TS_ASSERT(t.size() == static_cast<size_t>(Opcode::Count));

@@ -313,6 +313,9 @@ class CoreVerifier {
         break;
       }
       case Opcode::VFill: tile(i, 0, count(i, 2), count(i, 3), dtype(i, 4)); break;
+      case Opcode::VRandom:
+        if (float_dtype(i, 5)) tile(i, 0, count(i, 3), count(i, 4), dtype(i, 5));
+        break;
       case Opcode::Signal:
       case Opcode::Wait:
         if (imm(1) < 0 || imm(1) >= kSemaphores) {

@@ -221,6 +221,19 @@ void vfill(const ExecContext& ctx) {
   for (int64_t i = 0; i < rows * cols; ++i) std::memcpy(dst + i * size, element, static_cast<size_t>(size));
 }
 
+// Element (i, j) draws at counter + i * cols + j (registers resolved at issue).
+void vrandom(const ExecContext& ctx) {
+  int64_t rows = ctx.count(3), cols = ctx.count(4);
+  DType dtype = ctx.float_dtype(5);
+  uint8_t* dst = ctx.tile(0, rows, cols, dtype);
+  auto seed = static_cast<uint64_t>(ctx.imm(1)), counter = static_cast<uint64_t>(ctx.imm(2));
+  std::vector<float>& x = buffers().x;
+  x.resize(static_cast<size_t>(rows * cols));
+  for (int64_t e = 0; e < rows * cols; ++e)
+    x[static_cast<size_t>(e)] = random_uniform(seed, counter + static_cast<uint64_t>(e));
+  store(dst, dtype, x, rows * cols);
+}
+
 }  // namespace
 
 void execute_vector(const ExecContext& ctx) {
@@ -233,6 +246,7 @@ void execute_vector(const ExecContext& ctx) {
     case Opcode::VGather: return vgather(ctx);
     case Opcode::VScatterAdd: return vscatter_add(ctx);
     case Opcode::VFill: return vfill(ctx);
+    case Opcode::VRandom: return vrandom(ctx);
     default: break;
   }
   TS_ASSERT(!"not a vector instruction");

@@ -10,13 +10,15 @@ namespace tessera::sim {
 namespace {
 
 // Operations per element. Transcendentals, square roots, reciprocals and divisions are
-// taken as 4 (a table lookup plus Newton steps); gelu (tanh form) as 8.
+// taken as 4 (a table lookup plus Newton steps); gelu (tanh form) as 8, and vrandom's 64-bit
+// mix (three multiplies, three shift-xors, the adds) as 8.
 double unary_ops(isa::UnaryFn fn) {
   static const double ops[] = {/*relu*/ 1, /*gelu*/ 8, /*exp*/ 4, /*log*/ 4, /*neg*/ 1, /*sqrt*/ 4, /*recip*/ 4,
                                /*copy*/ 1};
   return ops[static_cast<size_t>(fn)];
 }
 double binary_ops(isa::BinaryFn fn) { return fn == isa::BinaryFn::Div ? 4 : 1; }
+constexpr double kRandomOps = 8;
 
 // What an instruction does: elements, operations per element, scratchpad bytes, flops.
 struct VectorWork {
@@ -79,6 +81,11 @@ VectorWork vector_work(const isa::Instruction& inst) {
     case Opcode::VFill:
       w.elements = imm_operand(inst, 2) * imm_operand(inst, 3);
       w.spm_bytes = w.elements * size(4);
+      break;
+    case Opcode::VRandom:
+      w.elements = imm_operand(inst, 3) * imm_operand(inst, 4);
+      w.ops_per_element = kRandomOps;
+      w.spm_bytes = w.elements * size(5);
       break;
     default: TS_ASSERT(false);  // not a vector instruction
   }

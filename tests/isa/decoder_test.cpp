@@ -36,8 +36,8 @@ TEST(Decoder, BodyDefects) {
   std::string bytes = encoded("li r1, 5");  // header 12, count 4, opcode at 16, reg at 17, imm at 18
   ASSERT_EQ(bytes.size(), 26u);
   std::string bad_opcode = bytes;
-  bad_opcode[16] = 20;
-  EXPECT_EQ(decode_error(bad_opcode), "p.bin: byte 16: unknown opcode 20 (valid opcodes are 0..19)");
+  bad_opcode[16] = 21;
+  EXPECT_EQ(decode_error(bad_opcode), "p.bin: byte 16: unknown opcode 21 (valid opcodes are 0..20)");
   std::string bad_register = bytes;
   bad_register[17] = 16;
   EXPECT_EQ(decode_error(bad_register), "p.bin: byte 17: li operand rd: register 16 is out of range r0..r15");

@@ -1,13 +1,14 @@
 // The Fashion-MNIST MLP on a chip backend: forward and backward match the CPU within bf16
 // tolerances and take simulated time; training steps (cross-entropy, backward, AdamW) run in
 // strict mode, with no kernel falling back, and lower the loss as on the CPU; strict mode
-// refuses a kernel the chip lacks (softmax), naming it and the device.
+// refuses a kernel the chip lacks (softmax in f16), naming it, the device and the dtype.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
 #include "base/error.h"
+#include "nn/autocast.h"
 #include "nn/model.h"
 #include "nn/optimizer.h"
 #include "tensor/dispatch.h"
@@ -63,8 +64,9 @@ TEST(ChipMlpTest, ForwardAndBackwardMatchTheCpuAndTakeSimulatedTime) {
   EXPECT_GT(totals.seconds_by_kernel["unary_backward"], 0);
 }
 
-// The loss before each of `steps` AdamW updates and after the last.
-std::vector<float> mlp_training_losses(const std::string& device, int steps) {
+// The loss before each of `steps` AdamW updates and after the last; gradients are clipped to
+// max_norm when it is positive.
+std::vector<float> mlp_training_losses(const std::string& device, int steps, double max_norm = 0) {
   ModelOptions options;
   options.device = device;
   std::unique_ptr<Model> model = create_model("mlp", options);
@@ -76,11 +78,12 @@ std::vector<float> mlp_training_losses(const std::string& device, int steps) {
   Tensor targets = Tensor::from_ints(labels, {32}, DType::I64, device);
   std::vector<float> losses;
   for (int step = 0; step <= steps; ++step) {
-    Tensor loss = cross_entropy(model->forward(images), targets);
+    Tensor loss = cross_entropy(cast(model->forward(images), DType::F32), targets);  // as the trainer does
     losses.push_back(loss.to_floats()[0]);
     if (step == steps) break;
     optimizer.zero_grad();
     loss.backward();
+    if (max_norm > 0) clip_grad_norm(model->parameters(), max_norm);
     optimizer.step();
   }
   return losses;
@@ -104,15 +107,38 @@ TEST(ChipMlpTest, StrictModeTrainsLikeTheCpu) {
   EXPECT_GT(totals.seconds_by_kernel["cross_entropy_backward"], 0);
 }
 
+TEST(ChipMlpTest, StrictModeTrainsInBf16AutocastWithClipping) {
+  // What `tessera train --precision bf16` runs: bf16 activations (bias adds, relu and their
+  // gradients, bias-gradient sums in bf16) and the gradient norm for clipping, all on the chip.
+  ChipBackend& chip = *chip_backend("chip:t1");
+  chip.reset_totals();
+  std::vector<float> on_chip, on_cpu;
+  {
+    AutocastGuard bf16(DType::BF16);
+    set_strict_dispatch(true);
+    on_chip = mlp_training_losses("chip:t1", 2, 1.0);
+    set_strict_dispatch(false);
+    on_cpu = mlp_training_losses("cpu", 2, 1.0);
+  }
+  ASSERT_EQ(on_chip.size(), on_cpu.size());
+  for (size_t i = 0; i < on_cpu.size(); ++i)
+    EXPECT_NEAR(on_chip[i], on_cpu[i], 2e-2 * std::fabs(on_cpu[i])) << "loss " << i;
+  EXPECT_LT(on_chip.back(), on_chip.front() - 0.05f);
+  ChipTotals totals = chip.totals();
+  EXPECT_GT(totals.seconds_by_kernel["sum_squares"], 0);
+  EXPECT_GT(totals.seconds_by_kernel["unary_backward"], 0);
+}
+
 TEST(ChipMlpTest, StrictModeRefusesAKernelTheChipLacks) {
   set_strict_dispatch(true);
   try {
-    Tensor scores = Tensor::from_floats({0.5f, 2.0f, -1.0f, 3.0f}, {2, 2}, DType::F32, "chip:t1");
+    Tensor scores = Tensor::from_floats({0.5f, 2.0f, -1.0f, 3.0f}, {2, 2}, DType::F16, "chip:t1");
     softmax(scores);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("is not supported on device 'chip:t1'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("kernel 'softmax'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("for dtype f16"), std::string::npos) << e.what();
   }
   set_strict_dispatch(false);
 }

@@ -49,5 +49,13 @@ TEST(VectorTiming, DataMovementCountsNoFlops) {
   EXPECT_NEAR(fill.end_cycle, 4, 1e-9);  // 1024 elements / 256, 4 KiB / 1024
 }
 
+TEST(VectorTiming, RandomCostsEightOpsPerElement) {
+  arch::ChipSpec t1 = chip("t1");
+  Interval draw = alone(t1, isa::Engine::Vector,
+                        ins(isa::Opcode::VRandom, {spm(0), reg(1), reg(2), imm(32), imm(32), dt(DType::F32)}));
+  EXPECT_NEAR(draw.end_cycle, 32, 1e-9);  // 1024 elements x 8 ops / 256; 4 KiB of scratchpad take 4
+  EXPECT_EQ(draw.flops, 0);
+}
+
 }  // namespace
 }  // namespace tessera::sim

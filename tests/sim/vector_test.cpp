@@ -1,7 +1,8 @@
 // Vector instructions against references computed here element by element: f32 arithmetic
 // rounded once into the dtype (bit-exact where f32 arithmetic is exactly rounded, within a
 // stated tolerance for exp, log and gelu), reductions in column order, conversions as
-// base/dtype.h defines them, unbiased stochastic rounding, gather and in-order scatter-add.
+// base/dtype.h defines them, unbiased stochastic rounding, gather and in-order scatter-add,
+// random draws as base/random.h makes them.
 #include <cmath>
 #include <map>
 
@@ -338,6 +339,28 @@ TEST(Vector, FillRoundsTheValueIntoTheDtype) {
   EXPECT_EQ(b.get(0x100, DType::BF16, 15), std::vector<float>(15, 1.0f));  // the tie rounds to even
   EXPECT_EQ(read<int32_t>(b.spm(), 0x200, 4), std::vector<int32_t>(4, -2));
   EXPECT_EQ(read<uint16_t>(b.spm(), 0x100 + 30, 1), std::vector<uint16_t>{0});  // nothing beyond the tile
+}
+
+// vrandom dst, seed, counter, rows, cols, dtype.
+Instruction vrandom(int64_t dst, int seed_reg, int counter_reg, int64_t rows, int64_t cols, DType dtype) {
+  return ins(isa::Opcode::VRandom, {spm(dst), reg(seed_reg), reg(counter_reg), imm(rows), imm(cols), dt(dtype)});
+}
+
+TEST(Vector, RandomDrawsBaseRandomAtConsecutiveCounters) {
+  // Seeds and counters beyond 2^63 pass through the registers unchanged.
+  for (uint64_t seed : {uint64_t{42}, uint64_t{0xFEDCBA9876543210}})
+    for (DType dtype : {DType::F32, DType::BF16}) {
+      const uint64_t counter = 0x8000000000000123;
+      Bench b;
+      b.run({li(2, static_cast<int64_t>(seed)), li(3, static_cast<int64_t>(counter)),
+             vrandom(0x100, 2, 3, 7, 33, dtype)});
+      std::vector<float> want(7 * 33);
+      for (size_t e = 0; e < want.size(); ++e) want[e] = random_uniform(seed, counter + e);
+      expect_bits_equal(b.get(0x100, dtype, want.size()), rounded(want, dtype));
+    }
+  Bench b;
+  EXPECT_EQ(error_of([&] { b.run({vrandom(0, 0, 1, 1, 4, DType::I32)}); }),
+            "core 0 vector, instruction 0 `vrandom spm[0x0], 0, 0, 1, 4, i32`: dtype i32 is not a float dtype");
 }
 
 TEST(Vector, FloatOnlyInstructionsRefuseIntegerTiles) {

@@ -67,11 +67,7 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::AttentionBackward:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
     case Kernel::Fill:
-    case Kernel::Binary:
-    case Kernel::Unary:
-    case Kernel::UnaryBackward:
     case Kernel::Affine:
-    case Kernel::Reduce:
     case Kernel::AdamW:
     case Kernel::CrossEntropy:
     case Kernel::ReduceMax:
@@ -84,6 +80,21 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::Conv2d:
     case Kernel::Conv2dBackward:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
+    case Kernel::Binary:
+    case Kernel::Unary:
+    case Kernel::UnaryBackward:
+    case Kernel::Reduce:
+    case Kernel::Softmax:
+    case Kernel::SoftmaxBackward:
+    case Kernel::LogSoftmax:
+    case Kernel::LogSoftmaxBackward:
+    case Kernel::LayerNorm:
+    case Kernel::LayerNormBackward:
+    case Kernel::SgdMomentum:
+    case Kernel::SumSquares:
+    case Kernel::ScatterAlong:
+    case Kernel::DropoutMask:
+      return dtype == DType::F32 || dtype == DType::BF16;
     default:
       return false;
   }

@@ -18,17 +18,23 @@
 // - A preset's parameters can be overridden before its backend is first used
 //   (set_chip_overrides, `tessera train --set`).
 // - Kernels run on the chip (supports() says exactly these): matmul (f32 or bf16: bf16 inputs,
-//   f32 accumulation on the matrix engine), copy (f32 and bf16; a contiguous bf16 destination
-//   is rounded by vconvert), and in f32: fill, binary (any broadcast; a row-broadcast or scalar
-//   b is read once per tile, other broadcasts are staged expanded), unary, unary_backward
-//   (relu, gelu), affine, reduce (sum, max), adamw (bias corrections computed on the host
-//   and loaded as constants) and cross_entropy with its backward (one tile holds whole rows,
-//   so the vocabulary must fit the scratchpad; the target logit is a vgather and the one-hot
-//   a vscatter_add at host-computed, tile-relative row offsets) and reduce_max (whole rows too:
-//   the first arg-max is the max of is_max * (n - j)), and attention with its backward (f32
-//   and bf16, chip_kernels_attention.cpp), and the fused bias_gelu and
-//   add_layer_norm with their backward passes (chip_kernels_fused.cpp). Called directly, the
-//   other kernels run the reference loops on the host, as the CPU fallback would.
+//   f32 accumulation on the matrix engine); in f32 and bf16 (bf16 tiles loaded as they are and
+//   widened by vconvert on the chip, bf16 results rounded by vconvert): copy, binary (any
+//   broadcast; a row-broadcast or scalar b is read once per tile, other broadcasts are staged
+//   expanded), unary, unary_backward (relu, gelu), reduce (sum, max), softmax, log_softmax and
+//   layer_norm with their backwards (whole rows per tile; layer_norm_backward's weight and bias
+//   gradients are column sums by reduce_program), sgd_momentum, scatter_along, sum_squares
+//   (a compensated double-f32 sum, sum_squares_program.h) and dropout_mask (vrandom draws at
+//   base/random.h's counters, compared with p on the chip); and in f32: fill, affine, adamw
+//   (bias corrections computed on the host and loaded as constants), cross_entropy with its
+//   backward (one tile holds whole rows, so the vocabulary must fit the scratchpad; the target
+//   logit is a vgather and the one-hot a vscatter_add at host-computed, tile-relative row
+//   offsets) and reduce_max (whole rows too: the first arg-max is the max of is_max * (n - j)).
+//   A whole row that cannot fit the scratchpad is an error naming the kernel and the bytes.
+//   Also attention with its backward (f32 and bf16, flash-style, chip_kernels_attention.cpp),
+//   conv2d, max_pool2d and embedding with their backwards (f32 and bf16), and the fused
+//   bias_gelu and add_layer_norm with their backwards (f32, chip_kernels_fused.cpp). Called
+//   directly, the other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>
 #include <memory>
@@ -94,6 +100,22 @@ class ChipBackend : public ReferenceBackend {
                       const View& y, const View& mean, const View& rstd, float eps) override;
   void add_layer_norm_backward(const View& dy, const View& ds, const View& s, const View& weight, const View& mean,
                                const View& rstd, const View& dx, const View& dweight, const View& dbias) override;
+  // Row-wise, reduction and optimizer kernels, f32 and bf16 (chip_kernels_rowops.cpp).
+  void scatter_along(const View& values, const View& indices, const View& out, int64_t outer, int64_t n,
+                     int64_t inner) override;
+  void softmax(const View& x, const View& y) override;
+  void softmax_backward(const View& y, const View& dy, const View& dx) override;
+  void log_softmax(const View& x, const View& y) override;
+  void log_softmax_backward(const View& y, const View& dy, const View& dx) override;
+  void layer_norm(const View& x, const View& weight, const View& bias, const View& y, const View& mean,
+                  const View& rstd, float eps) override;
+  void layer_norm_backward(const View& dy, const View& x, const View& weight, const View& mean, const View& rstd,
+                           const View& dx, const View& dweight, const View& dbias) override;
+  void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum,
+                    float weight_decay) override;
+  double sum_squares(const View& x) override;
+  // vrandom draws, compared with p on the vector engine (chip_kernels_dropout.cpp).
+  void dropout_mask(const View& mask, float p, uint64_t seed, uint64_t counter) override;
 
   const arch::ChipSpec& chip() const { return device_->chip(); }
   runtime::Device& device() { return *device_; }
@@ -124,24 +146,13 @@ class ChipBackend : public ReferenceBackend {
   void add_column_sums(Staging& hbm, Kernel kernel, int64_t addr, int64_t rows, int64_t cols, const View& acc);
   // Launches a program on the device's default stream, named by the kernel.
   void run(Kernel kernel, const isa::Program& program);
-
-  // One elementwise kernel (chip_kernels.cpp) over the plan's rows and cols: each operand
-  // staged, in order, as the plan's next input (targets as the cross-entropy plans' index and
-  // validity columns: see stage_targets), the plan run, each result slot fetched into its View.
-  enum class Source { Values, TargetIndex, TargetValid };
-  struct Operand {
-    View view;
-    compiler::ElementwisePlan::Layout layout = compiler::ElementwisePlan::Layout::Full;
-    Source source = Source::Values;
-  };
-  struct Result {
-    int slot = 0;
-    View dst;                 // f32 (any strides), or the contiguous View of `dtype`
-    bool per_row = false;     // one value per row
-    DType dtype = DType::F32;  // as the plan writes it
-  };
-  void elementwise(Kernel kernel, compiler::ElementwisePlan& p, const std::vector<Operand>& operands,
-                   const std::vector<Result>& results);
+  // An operand as a plan input: a narrower float packed in its own dtype (the program widens it
+  // on the chip), anything else through stage_f32.
+  compiler::ElementwisePlan::Input stage_input(Staging& hbm, const View& v, compiler::ElementwisePlan::Layout layout);
+  // A result stored in dst's dtype, packed row-major, into `dst` (any strides).
+  void fetch_as_is(const View& dst, int64_t hbm_addr);
+  // The "cannot run" error of a whole-row kernel whose single row does not fit the scratchpad.
+  void require_rows_fit(Kernel kernel, const compiler::ElementwisePlan& plan, DType dtype) const;
 
   std::string preset_;
   std::shared_ptr<runtime::Device> device_;  // shared with the deleters of allocations

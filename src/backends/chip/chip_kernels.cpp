@@ -1,7 +1,6 @@
-// The chip backend's kernels (see chip_backend.h): each is its tile plan (tile_program.h),
-// launched by `elementwise`, which stages the operands into HBM, runs the program and copies
-// the results back; reduce and matmul (the compiler's GEMM, compiler/gemm_lowering.h) stage
-// and fetch their own.
+// The chip backend's kernels (see chip_backend.h): each stages its operands into HBM, builds
+// its tile program (tile_program.h, or the compiler's GEMM for matmul, gemm_lowering.h), runs
+// it and copies the results back.
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
@@ -15,21 +14,6 @@ namespace {
 
 using namespace chip_ops;
 using Layout = Plan::Layout;
-
-// A plan of `inputs` inputs over (rows, cols). The inputs come first among the slots, so
-// that constant_slot and temporary_slot count them.
-Plan plan_over(int64_t rows, int64_t cols, size_t inputs) {
-  Plan p;
-  p.rows = rows, p.cols = cols;
-  p.inputs.resize(inputs);
-  return p;
-}
-
-// The same over the (rows, cols) of `shape`: cols is the last dimension.
-Plan plan_over(const Shape& shape, size_t inputs) {
-  int64_t cols = shape.empty() ? 1 : shape.back();
-  return plan_over(cols == 0 ? 0 : numel(shape) / cols, cols, inputs);
-}
 
 isa::BinaryFn binary_fn(BinaryOp op) {
   switch (op) {
@@ -71,83 +55,96 @@ bool is_row_broadcast(const View& b) {
 
 }  // namespace
 
-void ChipBackend::elementwise(Kernel kernel, Plan& p, const std::vector<Operand>& operands,
-                              const std::vector<Result>& results) {
-  if (p.rows == 0 || p.cols == 0) return;
-  TS_ASSERT(p.inputs.size() == operands.size());
+void ChipBackend::copy(const View& src, const View& dst) {
+  int64_t rows, cols;
+  rows_cols(dst.shape, rows, cols);
+  if (rows == 0) return;
   std::lock_guard lock(launch_mutex_);
   Staging hbm;
-  const View* targets = nullptr;
-  for (size_t i = 0; i < operands.size(); ++i) {
-    const Operand& o = operands[i];
-    if (o.source == Source::Values) {
-      p.inputs[i] = {stage_f32(hbm, o.view), o.layout, 0};
-      continue;
-    }
-    TS_ASSERT(i == (o.source == Source::TargetIndex ? 1u : 2u));  // stage_targets' slots
-    targets = &o.view;
-  }
-  if (targets) stage_targets(hbm, p, *targets);
-  std::vector<int64_t> addrs;
-  for (const Result& r : results) {
-    addrs.push_back(hbm.place((r.per_row ? p.rows : p.rows * p.cols) * static_cast<int64_t>(dtype_size(r.dtype))));
-    p.outputs.push_back({r.slot, addrs.back(), r.dtype, r.per_row});
-  }
-  run(kernel, compiler::elementwise_program(chip(), p));
-  for (size_t i = 0; i < results.size(); ++i) {
-    const Result& r = results[i];
-    if (r.dtype == DType::F32) {
-      fetch_f32(r.dst, addrs[i]);
-    } else {
-      fetch(r.dst.data, addrs[i], r.dst.numel() * static_cast<int64_t>(dtype_size(r.dtype)));
-    }
-  }
-}
-
-void ChipBackend::copy(const View& src, const View& dst) {
-  Plan p = plan_over(dst.shape, 1);
-  // A contiguous bf16 destination is rounded on the chip; any other one is scattered on the way back.
-  bool convert = dst.dtype == DType::BF16 && dst.is_contiguous();
-  Plan::Op op = unary_op(0, 0, isa::UnaryFn::Copy);
-  if (convert) {
-    p.temporaries = 1;
-    op.kind = OpKind::Convert, op.dst = p.temporary_slot(0), op.to = DType::BF16;
-  }
-  p.ops = {op};
-  elementwise(Kernel::Copy, p, {{src}}, {{op.dst, dst, false, convert ? DType::BF16 : DType::F32}});
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back(stage_input(hbm, src, Layout::Full));
+  // A float destination is written in its dtype (a narrow one rounded on the chip), then scattered
+  // to its strides on the way back; an integer one is converted on the way back.
+  DType stored = is_floating(dst.dtype) ? dst.dtype : DType::F32;
+  p.ops = {unary_op(0, 0, isa::UnaryFn::Copy)};
+  int64_t result = hbm.place(dst.numel() * static_cast<int64_t>(dtype_size(stored)));
+  chip_ops::add_output(p, 0, result, stored);
+  run(Kernel::Copy, compiler::elementwise_program(chip(), p));
+  if (stored == dst.dtype) return fetch_as_is(dst, result);
+  fetch_f32(dst, result);
 }
 
 void ChipBackend::fill(const View& dst, double value) {
-  Plan p = plan_over(dst.shape, 0);
-  p.temporaries = 1;
+  int64_t rows, cols;
+  rows_cols(dst.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols, p.temporaries = 1;
   Plan::Op op;
   op.kind = OpKind::Fill, op.value = static_cast<float>(value);
   p.ops = {op};
-  elementwise(Kernel::Fill, p, {}, {{0, dst}});
+  int64_t out = hbm.place(dst.numel() * 4);
+  p.outputs = {{0, out, DType::F32}};
+  run(Kernel::Fill, compiler::elementwise_program(chip(), p));
+  fetch_f32(dst, out);
 }
 
 void ChipBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  Plan p = plan_over(out.shape, 2);
-  // b read once: a scalar, or a row for every row of a; else staged expanded.
-  Operand second{b};
-  if (all_zero(b.strides))
-    second = {View{b.data, b.dtype, {1}, {1}}, Layout::Scalar};
-  else if (is_row_broadcast(b))
-    second = {View{b.data, b.dtype, {p.cols}, {1}}, Layout::Row};
+  int64_t rows, cols;
+  rows_cols(out.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back(stage_input(hbm, a, Layout::Full));
+  if (all_zero(b.strides)) {
+    float value = load(b, 0);
+    p.inputs.push_back({stage(hbm, &value, 4), Layout::Scalar, 0});
+  } else if (is_row_broadcast(b)) {
+    View row{b.data, b.dtype, {cols}, {1}};
+    p.inputs.push_back(stage_input(hbm, row, Layout::Row));
+  } else {
+    p.inputs.push_back(stage_input(hbm, b, Layout::Full));
+  }
   p.ops = {binary_op(0, 0, 1, binary_fn(op))};
-  elementwise(Kernel::Binary, p, {{a}, second}, {{0, out}});
+  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
+  chip_ops::add_output(p, 0, result, out.dtype);
+  run(Kernel::Binary, compiler::elementwise_program(chip(), p));
+  fetch_as_is(out, result);
 }
 
 void ChipBackend::unary(UnaryOp op, const View& x, const View& out) {
-  Plan p = plan_over(out.shape, 1);
+  int64_t rows, cols;
+  rows_cols(out.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
   p.ops = {unary_op(0, 0, unary_fn(op))};
-  elementwise(Kernel::Unary, p, {{x}}, {{0, out}});
+  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
+  chip_ops::add_output(p, 0, result, out.dtype);
+  run(Kernel::Unary, compiler::elementwise_program(chip(), p));
+  fetch_as_is(out, result);
 }
 
 void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out, const View& grad_in) {
   if (op != UnaryOp::Relu && op != UnaryOp::Gelu)
     fail("device '{}': unary_backward has no kernel for this op (only relu and gelu do)", name());
-  Plan p = plan_over(grad_in.shape, 2);
+  int64_t rows, cols;
+  rows_cols(grad_in.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
+  p.inputs.push_back(stage_input(hbm, grad_out, Layout::Full));
   if (op == UnaryOp::Relu) {
     // step(x) = min(relu(x) * 2^100 * 2^100, 1): 1 for every x > 0 down to the smallest
     // subnormal (2^-149 * 2^200 >= 1), 0 for x <= 0.
@@ -159,15 +156,28 @@ void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out
   } else {
     gelu_backward_ops(p);
   }
-  elementwise(Kernel::UnaryBackward, p, {{x}, {grad_out}}, {{1, grad_in}});
+  int64_t result = hbm.place(grad_in.numel() * static_cast<int64_t>(dtype_size(grad_in.dtype)));
+  chip_ops::add_output(p, 1, result, grad_in.dtype);
+  run(Kernel::UnaryBackward, compiler::elementwise_program(chip(), p));
+  fetch_as_is(grad_in, result);
 }
 
 void ChipBackend::affine(const View& x, const View& out, float scale, float shift) {
-  Plan p = plan_over(out.shape, 1);
+  int64_t rows, cols;
+  rows_cols(out.shape, rows, cols);
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = cols;
+  p.inputs.push_back({stage_f32(hbm, x), Layout::Full, 0});
   p.constants = {scale, shift};
   p.ops = {binary_op(0, 0, p.constant_slot(0), isa::BinaryFn::Mul),
            binary_op(0, 0, p.constant_slot(1), isa::BinaryFn::Add)};
-  elementwise(Kernel::Affine, p, {{x}}, {{0, out}});
+  int64_t result = hbm.place(out.numel() * 4);
+  p.outputs = {{0, result, DType::F32}};
+  run(Kernel::Affine, compiler::elementwise_program(chip(), p));
+  fetch_f32(out, result);
 }
 
 void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) {
@@ -175,16 +185,24 @@ void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t ou
   if (n == 0) return fill(out, op == ReduceOp::Sum ? 0.0 : -INFINITY);
   std::lock_guard lock(launch_mutex_);
   Staging hbm;
-  int64_t source = stage_f32(hbm, x);  // (outer, n, inner)
-  int64_t result = hbm.place(outer * inner * 4);
+  compiler::ElementwisePlan::Input source = stage_input(hbm, x, Layout::Full);  // (outer, n, inner)
+  int64_t result = hbm.place(outer * inner * static_cast<int64_t>(dtype_size(out.dtype)));
   isa::ReduceFn fn = op == ReduceOp::Sum ? isa::ReduceFn::Sum : isa::ReduceFn::Max;
-  run(Kernel::Reduce, compiler::reduce_program(chip(), fn, source, result, outer, n, inner));
-  fetch_f32(out, result);
+  run(Kernel::Reduce, compiler::reduce_program(chip(), fn, source.hbm_addr, result, outer, n, inner, source.dtype,
+                                               out.dtype));
+  fetch_as_is(out, result);
 }
 
 void ChipBackend::adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) {
+  int64_t n = param.numel();
+  if (n == 0) return;
   TS_ASSERT(args.step >= 1);
-  Plan p = plan_over(1, param.numel(), 4);  // one row of n elements: the pass cuts it into column tiles
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  // One row of n elements: the pass cuts it into column tiles.
+  p.rows = 1, p.cols = n;
+  for (const View* x : {&param, &grad, &m, &v}) p.inputs.push_back({stage_f32(hbm, *x), Layout::Full, 0});
   // The bias corrections are scalars of the step, computed here as the reference does.
   float correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta1), args.step));
   float correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta2), args.step));
@@ -202,23 +220,35 @@ void ChipBackend::adamw(const View& param, const View& grad, const View& m, cons
            binary_op(t0, M, BC1, F::Div),  binary_op(t0, t0, LR, F::Mul),                              // lr m_hat
            binary_op(t1, V, BC2, F::Div),  unary_op(t1, t1, isa::UnaryFn::Sqrt), binary_op(t1, t1, EPS, F::Add),
            binary_op(t0, t0, t1, F::Div),  binary_op(P, P, t0, F::Sub)};
-  elementwise(Kernel::AdamW, p, {{param}, {grad}, {m}, {v}}, {{P, param}, {M, m}, {V, v}});
+  int64_t param_out = hbm.place(n * 4), m_out = hbm.place(n * 4), v_out = hbm.place(n * 4);
+  p.outputs = {{P, param_out, DType::F32}, {M, m_out, DType::F32}, {V, v_out, DType::F32}};
+  run(Kernel::AdamW, compiler::elementwise_program(chip(), p));
+  fetch_f32(param, param_out);
+  fetch_f32(m, m_out);
+  fetch_f32(v, v_out);
 }
 
 void ChipBackend::reduce_max(const View& x, const View& out, const View& indices, int64_t outer, int64_t n,
                              int64_t inner) {
+  if (outer * inner == 0) return;
   if (n == 0) return ReferenceBackend::reduce_max(x, out, indices, outer, n, inner);
-  Plan p = plan_over(outer * inner, n, 2);  // (outer, n, inner) staged as (outer * inner, n): a row per output
-  p.whole_rows = true;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  // (outer, n, inner) staged as (outer * inner, n): one row per output.
+  p.rows = outer * inner, p.cols = n, p.whole_rows = true;
   View rows_of_n{x.data, x.dtype, {outer, inner, n}, {n * inner, 1, inner}};
+  p.inputs.push_back({stage_f32(hbm, rows_of_n), Layout::Full, 0});
   std::vector<float> weights(static_cast<size_t>(n));  // n - j: the first arg-max weighs most
   for (int64_t j = 0; j < n; ++j) weights[j] = static_cast<float>(n - j);
+  p.inputs.push_back({stage(hbm, weights.data(), n * 4), Layout::Row, 0});
   // is_max = relu((x - max) * 2^100 * 2^100 + 1): 1 where x equals the row's max, else 0 (as in
   // relu's backward, the smallest difference still reaches -1).
   p.constants = {std::ldexp(1.0f, 100), 1.0f};
   int X = 0, W = 1, BIG = p.constant_slot(0), ONE = BIG + 1;
-  p.temporaries = 3;
-  int t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2;
+  p.temporaries = 1, p.row_temporaries = 2;  // is_max weights; the row's max and its best weight
+  require_rows_fit(Kernel::ReduceMax, p, DType::F32);
+  int t1 = p.temporary_slot(0), t0 = p.row_temporary_slot(0), t2 = t0 + 1;
   using F = isa::BinaryFn;
   Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), first = row_op(OpKind::Reduce, t2, t1, 0);
   row_max.reduce = first.reduce = isa::ReduceFn::Max;
@@ -227,9 +257,12 @@ void ChipBackend::reduce_max(const View& x, const View& out, const View& indices
            binary_op(t1, t1, ONE, F::Add),       unary_op(t1, t1, isa::UnaryFn::Relu),
            binary_op(t1, t1, W, F::Mul),  // n - j where x is the max, else 0
            first};
+  int64_t max_out = hbm.place(p.rows * 4), weight_out = hbm.place(p.rows * 4);
+  p.outputs = {{t0, max_out, DType::F32, true}, {t2, weight_out, DType::F32, true}};
+  run(Kernel::ReduceMax, compiler::elementwise_program(chip(), p));
+  fetch_f32(out, max_out);
   std::vector<float> best(static_cast<size_t>(p.rows));
-  elementwise(Kernel::ReduceMax, p, {{rows_of_n}, {View{weights.data(), DType::F32, {n}, {1}}, Layout::Row}},
-              {{t0, out, true}, {t2, View{best.data(), DType::F32, {p.rows}, {1}}, true}});
+  fetch(best.data(), weight_out, p.rows * 4);
   for (int64_t r = 0; r < p.rows; ++r) store_index(indices, r, n - static_cast<int64_t>(best[r]));
 }
 
@@ -249,10 +282,18 @@ void ChipBackend::stage_targets(Staging& hbm, compiler::ElementwisePlan& p, cons
 
 void ChipBackend::cross_entropy(const View& logits, const View& targets, const View& losses, const View& lse) {
   int64_t rows = targets.numel();
-  Plan p = plan_over(rows, rows ? logits.numel() / rows : 0, 3);
-  p.whole_rows = true;
-  p.temporaries = 4;
-  int X = 0, INDEX = 1, VALID = 2, t0 = p.temporary_slot(0), t1 = t0 + 1, t2 = t0 + 2, t3 = t0 + 3;
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = logits.numel() / rows, p.whole_rows = true;
+  p.inputs.resize(3);
+  p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
+  p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
+  p.temporaries = 1, p.row_temporaries = 3;  // exp(x - m); the row's max, lse and loss
+  require_rows_fit(Kernel::CrossEntropy, p, DType::F32);
+  int X = 0, INDEX = 1, VALID = 2, t1 = p.temporary_slot(0), t0 = p.row_temporary_slot(0), t2 = t0 + 1, t3 = t0 + 2;
+  stage_targets(hbm, p, targets);
   using F = isa::BinaryFn;
   Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), row_sum = row_op(OpKind::Reduce, t2, t1, 0);
   row_max.reduce = isa::ReduceFn::Max;
@@ -262,28 +303,40 @@ void ChipBackend::cross_entropy(const View& logits, const View& targets, const V
            per_row(binary_op(t2, t2, t0, F::Add)),                                     // lse
            row_op(OpKind::Gather, t3, X, INDEX),                                       // x[target]
            per_row(binary_op(t3, t2, t3, F::Sub)), per_row(binary_op(t3, t3, VALID, F::Mul))};
-  elementwise(Kernel::CrossEntropy, p,
-              {{logits}, {targets, Layout::Col, Source::TargetIndex}, {targets, Layout::Col, Source::TargetValid}},
-              {{t3, losses, true}, {t2, lse, true}});
+  int64_t loss_out = hbm.place(rows * 4), lse_out = hbm.place(rows * 4);
+  p.outputs = {{t3, loss_out, DType::F32, true}, {t2, lse_out, DType::F32, true}};
+  run(Kernel::CrossEntropy, compiler::elementwise_program(chip(), p));
+  fetch_f32(losses, loss_out);
+  fetch_f32(lse, lse_out);
 }
 
 void ChipBackend::cross_entropy_backward(const View& logits, const View& targets, const View& lse,
                                          const View& dlosses, const View& dlogits) {
   int64_t rows = targets.numel();
-  Plan p = plan_over(rows, rows ? logits.numel() / rows : 0, 5);
-  p.whole_rows = true;
-  p.temporaries = 2;
-  int X = 0, INDEX = 1, VALID = 2, LSE = 3, DLOSS = 4, t0 = p.temporary_slot(0), t1 = t0 + 1;
+  if (rows == 0) return;
+  std::lock_guard lock(launch_mutex_);
+  Staging hbm;
+  Plan p;
+  p.rows = rows, p.cols = logits.numel() / rows, p.whole_rows = true;
+  p.inputs.resize(3);
+  p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
+  p.inputs.push_back({stage_f32(hbm, lse), Layout::Col, 0});
+  p.inputs.push_back({stage_f32(hbm, dlosses), Layout::Col, 0});
+  p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
+  p.temporaries = 1, p.row_temporaries = 1;  // the gradient; each row's scale
+  require_rows_fit(Kernel::CrossEntropyBackward, p, DType::F32);
+  int X = 0, INDEX = 1, VALID = 2, LSE = 3, DLOSS = 4, t0 = p.temporary_slot(0), t1 = p.row_temporary_slot(0);
+  stage_targets(hbm, p, targets);
   using F = isa::BinaryFn;
   p.ops = {binary_op(t0, X, LSE, F::Sub), unary_op(t0, t0, isa::UnaryFn::Exp),  // softmax
            per_row(binary_op(t1, DLOSS, VALID, F::Mul)),                        // g: 0 for ignored rows
            col_b(binary_op(t0, t0, t1, F::Mul)),                                // g softmax
            per_row(unary_op(t1, t1, isa::UnaryFn::Neg)),
            row_op(OpKind::ScatterAdd, t0, t1, INDEX)};                          // - g at the target
-  elementwise(Kernel::CrossEntropyBackward, p,
-              {{logits}, {targets, Layout::Col, Source::TargetIndex}, {targets, Layout::Col, Source::TargetValid},
-               {lse, Layout::Col}, {dlosses, Layout::Col}},
-              {{t0, dlogits}});
+  int64_t result = hbm.place(logits.numel() * 4);
+  p.outputs = {{t0, result, DType::F32}};
+  run(Kernel::CrossEntropyBackward, compiler::elementwise_program(chip(), p));
+  fetch_f32(dlogits, result);
 }
 
 void ChipBackend::matmul(const View& a, const View& b, const View& out, const MatmulArgs& g) {

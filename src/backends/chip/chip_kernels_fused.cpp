@@ -16,12 +16,6 @@ namespace {
 using Layout = Plan::Layout;
 using F = isa::BinaryFn;
 
-// (rows, cols) of a kernel over the last dimension.
-void rows_cols(const Shape& shape, int64_t& rows, int64_t& cols) {
-  cols = shape.empty() ? 1 : shape.back();
-  rows = cols == 0 ? 0 : numel(shape) / cols;
-}
-
 Plan::Op reduce_sum(int dst, int a) { return row_op(OpKind::Reduce, dst, a, 0); }
 
 }  // namespace

@@ -1,12 +1,21 @@
 // Building blocks of the chip backend's elementwise plans (compiler/tile_program.h): op
-// constructors and the GELU-gradient sequence, shared by the kernels in chip_kernels*.cpp.
+// constructors (`binary_op(dst, a, b, fn)` instead of filling an Op field by field), outputs
+// and the GELU-gradient sequence, shared by the kernels in chip_kernels*.cpp.
 #pragma once
+#include "base/shape.h"
 #include "compiler/tile_program.h"
 
 namespace tessera::chip_ops {
 
 using Plan = compiler::ElementwisePlan;
+using Op = Plan::Op;
 using OpKind = Plan::Op::Kind;
+
+// The (rows, cols) a row-wise kernel works on: cols is the last dimension.
+inline void rows_cols(const Shape& shape, int64_t& rows, int64_t& cols) {
+  cols = shape.empty() ? 1 : shape.back();
+  rows = cols == 0 ? 0 : numel(shape) / cols;
+}
 
 inline Plan::Op unary_op(int dst, int a, isa::UnaryFn fn) {
   Plan::Op op;
@@ -16,6 +25,17 @@ inline Plan::Op unary_op(int dst, int a, isa::UnaryFn fn) {
 inline Plan::Op binary_op(int dst, int a, int b, isa::BinaryFn fn) {
   Plan::Op op;
   op.kind = OpKind::Binary, op.dst = dst, op.a = a, op.b = b, op.binary = fn;
+  return op;
+}
+// dst (rows x 1) = fn over each row of a.
+inline Op reduce_op(int dst, int a, isa::ReduceFn fn) {
+  Op op;
+  op.kind = OpKind::Reduce, op.dst = dst, op.a = a, op.reduce = fn;
+  return op;
+}
+inline Op convert_op(int dst, int a, DType to) {
+  Op op;
+  op.kind = OpKind::Convert, op.dst = dst, op.a = a, op.to = to;
   return op;
 }
 // An op on (rows x 1) values, and a Binary whose b is a (rows x 1) value broadcast along rows.
@@ -31,6 +51,13 @@ inline Plan::Op row_op(OpKind kind, int dst, int a, int b) {
   Plan::Op op;
   op.kind = kind, op.dst = dst, op.a = a, op.b = b;
   return op;
+}
+
+// Writes `slot` to HBM as `dtype`, after the ops; a narrower dtype is rounded on the chip, in
+// place (vconvert reads its whole source before writing).
+inline void add_output(Plan& p, int slot, int64_t hbm_addr, DType dtype) {
+  if (dtype != DType::F32) p.ops.push_back(convert_op(slot, slot, dtype));
+  p.outputs.push_back({slot, hbm_addr, dtype});
 }
 
 // gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2), t = tanh(k (x + c x^3)),
