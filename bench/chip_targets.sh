@@ -42,7 +42,7 @@ t1_gemm=$(gemm_share t1 4096x4096x4096)
 a100=$("$build/bench/bench_a100_gemm")
 a100_rows=$(awk '$1 ~ /^[0-9]+$/ && !/N or K < 1024/' <<<"$a100")
 a100_total=$(grep -c . <<<"$a100_rows")
-a100_within=$(awk '{ e = $7; sub("%", "", e); if (e < 0) e = -e; if (e <= 15) n++ } END { print n + 0 }' <<<"$a100_rows")
+a100_within=$(awk 'NF >= 7 { e = $7; sub("%", "", e); if (e < 0) e = -e; if (e <= 15) n++ } END { print n + 0 }' <<<"$a100_rows")
 
 printf '%-44s %12s   %-26s %s\n' target measured goal verdict
 row "t1 MFU, gpt2-124m B=8 T=1024 bf16" "$t1_mfu %" ">= 50 %" "$t1_mfu" 50 100
