@@ -54,6 +54,7 @@ struct ChipSpec {
   int64_t hbm_bytes = 0;
   double hbm_bytes_per_s = 0;
   double hbm_latency_s = 0;
+  double hbm_efficiency = 1;                 // share of hbm_bytes_per_s that streaming kernels reach
   int64_t links = 0;                         // chip-to-chip links
   double link_bytes_per_s = 0;               // per link, both directions together
   double host_link_bytes_per_s = 0;          // host <-> HBM copies, each direction

@@ -70,7 +70,8 @@ std::string chip_report(const ChipSpec& chip) {
   out += fmt::format("  DMA engines      {} per core\n", chip.dma_engines);
   out += fmt::format("  shared (L2)      {}, {}\n", size(chip.l2_bytes), bandwidth(f.l2_bytes_per_s));
   out += fmt::format("  on-chip memory   {} (scratchpads {} + L2)\n", size(f.on_chip_bytes), size(f.scratchpad_bytes));
-  out += fmt::format("  HBM              {}, {}, latency {}\n", size(chip.hbm_bytes), bandwidth(f.hbm_bytes_per_s),
+  out += fmt::format("  HBM              {}, {} ({:.0f} % reached by streaming kernels), latency {}\n",
+                     size(chip.hbm_bytes), bandwidth(f.hbm_bytes_per_s), 100 * chip.hbm_efficiency,
                      format_quantity(chip.hbm_latency_s, Dimension::duration));
   out += fmt::format("  chip-to-chip     {} links x {} = {} (both directions)\n", chip.links,
                      bandwidth(chip.link_bytes_per_s), bandwidth(f.links_bytes_per_s));

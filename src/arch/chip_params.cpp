@@ -143,6 +143,9 @@ std::vector<ParamSpec> make_table() {
                        [](ChipSpec& c, const ParamValue& v) { c.hbm_bytes_per_s = v.number; }));
   t.push_back(quantity("hbm.latency", Dimension::duration, "500ns", 0, 1e-4, "latency of one off-chip access",
                        [](ChipSpec& c, const ParamValue& v) { c.hbm_latency_s = v.number; }));
+  t.push_back(number("hbm.efficiency", "1", 0.1, 1,
+                     "share of hbm.bandwidth that streaming (memory-bound) kernels reach, as measured by a copy",
+                     [](ChipSpec& c, const ParamValue& v) { c.hbm_efficiency = v.number; }));
   t.push_back(integer("links.count", "0", 0, 1024, "chip-to-chip links",
                       [](ChipSpec& c, const ParamValue& v) { c.links = static_cast<int64_t>(v.number); }));
   t.push_back(quantity("links.bandwidth", Dimension::bandwidth, "0B/s", 0, 1e14,

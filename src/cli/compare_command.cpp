@@ -3,8 +3,10 @@
 // (backends/record), which logs its kernels and its peak device memory without computing;
 // each chip's time is the sum of its kernels' times from the cost model (perf/step_cost.h),
 // printed beside throughput, MFU, the split into compute-bound, memory-bound and launch time,
-// the longest kernels, and the speed-up against the h20 when it is in the list. `--gemm MxNxK`
-// times one bf16 GEMM on the chips instead.
+// the time per kernel kind, the longest kernels, and the speed-up against the h20 when it is in
+// the list. A chip whose HBM is smaller than the step's peak device memory gets a row saying so
+// instead of a time; when no chip fits, that is the error. `--gemm MxNxK` times one bf16 GEMM on
+// the chips instead.
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
@@ -17,6 +19,7 @@
 #include "perf/step_cost.h"
 #include "nn/autocast.h"
 #include "nn/gpt.h"
+#include "nn/llama.h"
 #include "nn/optimizer.h"
 #include "tensor/ops.h"
 
@@ -24,18 +27,21 @@ namespace tessera::cli {
 
 namespace {
 
-constexpr int kTopKernels = 5;
 constexpr double kGB = 1e9;
 
-// Model FLOPs of one training step, with bench_command.cpp's formula: GPT 6 x parameters x
-// tokens + 12 x layers x T x C x tokens; image models 3 x the forward FLOPs.
+// Model FLOPs of one training step, with bench_command.cpp's formula: 6 x the parameters of the
+// matrix products x tokens + 12 x layers x T x C x tokens (GPT: all parameters, its embedding
+// is the output head; Llama: all but the token embedding); image models 3 x the forward FLOPs.
 double model_step_flops(const Model& model, int64_t batch, int64_t seq) {
-  if (auto* gpt = dynamic_cast<const Gpt*>(&model)) {
-    double tokens = static_cast<double>(batch * seq);
-    const GptConfig& c = gpt->config();
-    return 6.0 * static_cast<double>(model.parameter_count()) * tokens +
-           12.0 * static_cast<double>(c.n_layer * seq * c.n_embd) * tokens;
-  }
+  double tokens = static_cast<double>(batch * seq);
+  auto flops = [&](int64_t matmul_parameters, int64_t layers, int64_t channels) {
+    return 6.0 * static_cast<double>(matmul_parameters) * tokens +
+           12.0 * static_cast<double>(layers * seq * channels) * tokens;
+  };
+  if (auto* gpt = dynamic_cast<const Gpt*>(&model))
+    return flops(model.parameter_count(), gpt->config().n_layer, gpt->config().n_embd);
+  if (auto* llama = dynamic_cast<const Llama*>(&model))
+    return flops(llama->matmul_parameter_count(), llama->config().n_layer, llama->config().dim);
   return 3.0 * model.forward_flops_per_example() * static_cast<double>(batch);
 }
 
@@ -84,14 +90,33 @@ RecordedStep record_step(const std::string& model_name, int64_t batch, int64_t s
   return step;
 }
 
-void check_fits(const RecordedStep& step, const arch::ChipSpec& chip, const std::string& model, int64_t batch,
-                int64_t seq) {
-  if (step.peak_bytes <= chip.hbm_bytes) return;
+struct ChipResult {
+  arch::ChipSpec chip;
+  bool fits = true;  // the step's peak device memory fits the chip's HBM
+  perf::StepCost cost;
+};
+
+// "needs 131.2 GB of HBM, h20 has 96.0 GB": what a chip too small for the step lacks.
+std::string lacking(const RecordedStep& step, const arch::ChipSpec& chip) {
+  return fmt::format("needs {:.1f} GB of HBM, {} has {:.1f} GB", step.peak_bytes / kGB, chip.name,
+                     chip.hbm_bytes / kGB);
+}
+
+// Marks the chips whose HBM holds the step; an Error naming what is needed when none does.
+void check_fits(const RecordedStep& step, std::vector<ChipResult>& results, const std::string& model,
+                int64_t batch, int64_t seq) {
+  std::string small;
+  for (ChipResult& r : results) {
+    r.fits = step.peak_bytes <= r.chip.hbm_bytes;
+    if (r.fits) continue;
+    small += fmt::format("{}{} has {:.1f} GB", small.empty() ? "" : ", ", r.chip.name, r.chip.hbm_bytes / kGB);
+  }
+  if (std::any_of(results.begin(), results.end(), [](const ChipResult& r) { return r.fits; })) return;
   std::string size = step.tokens ? fmt::format("batch {} x {} tokens", batch, seq) : fmt::format("batch {}", batch);
-  fail("compare: {} at {} needs {:.2f} GB of device memory (parameters {:.2f} + gradients {:.2f} + AdamW state "
-       "{:.2f} + peak activations {:.2f}), but chip {} has {:.2f} GB of HBM",
+  fail("compare: {} at {} needs {:.1f} GB of HBM (parameters {:.1f} + gradients {:.1f} + AdamW state {:.1f} + peak "
+       "activations {:.1f}); no chip has that much: {}",
        model, size, step.peak_bytes / kGB, step.parameter_bytes / kGB, step.parameter_bytes / kGB,
-       step.optimizer_bytes / kGB, step.activation_bytes() / kGB, chip.name, chip.hbm_bytes / kGB);
+       step.optimizer_bytes / kGB, step.activation_bytes() / kGB, small);
 }
 
 std::vector<std::string> split_names(const std::string& list) {
@@ -106,12 +131,27 @@ std::vector<std::string> split_names(const std::string& list) {
   return names;
 }
 
-struct ChipResult {
-  arch::ChipSpec chip;
-  perf::StepCost cost;
-};
+// Milliseconds per kernel kind (launches included) on every chip that holds the step, the kinds in
+// the order of the first one's longest.
+void print_kinds(const std::vector<ChipResult>& all) {
+  std::vector<ChipResult> results;
+  std::copy_if(all.begin(), all.end(), std::back_inserter(results), [](const ChipResult& r) { return r.fits; });
+  std::printf("\ntime by kernel kind, ms (launches included; kernels per step):\n%-28s", "kind");
+  for (const ChipResult& r : results) std::printf(" %10s", r.chip.name.c_str());
+  std::printf("\n");
+  for (const perf::KernelGroup& kind : results.front().cost.kinds) {
+    std::printf("%-28s", fmt::format("{} x{}", kind.label, kind.count).c_str());
+    for (const ChipResult& r : results) {
+      auto same = [&](const perf::KernelGroup& g) { return g.label == kind.label; };
+      auto it = std::find_if(r.cost.kinds.begin(), r.cost.kinds.end(), same);
+      std::printf(" %10.3f", it == r.cost.kinds.end() ? 0.0 : it->seconds * 1e3);
+    }
+    std::printf("\n");
+  }
+}
 
-void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std::vector<ChipResult>& results) {
+void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std::vector<ChipResult>& results,
+                 int top) {
   double items = step.tokens ? static_cast<double>(batch * seq) : static_cast<double>(batch);
   std::printf("%s\n", step.description.c_str());
   std::printf("one training step: %s, bf16 autocast, AdamW; %zu kernels; %.3f TFLOP of model FLOPs; device memory "
@@ -121,10 +161,14 @@ void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std
               step.parameter_bytes / kGB, step.optimizer_bytes / kGB, step.activation_bytes() / kGB);
   const ChipResult* h20 = nullptr;
   for (const ChipResult& r : results)
-    if (r.chip.name == "h20") h20 = &r;
+    if (r.chip.name == "h20" && r.fits) h20 = &r;
   std::printf("%-12s %10s %12s %7s %12s %12s %10s%s\n", "chip", "step ms", step.tokens ? "tokens/s" : "images/s", "MFU",
               "compute ms", "memory ms", "launch ms", h20 ? "  vs h20" : "");
   for (const ChipResult& r : results) {
+    if (!r.fits) {
+      std::printf("%-12s %s\n", r.chip.name.c_str(), lacking(step, r.chip).c_str());
+      continue;
+    }
     const perf::StepCost& c = r.cost;
     double mfu = step.model_flops / c.seconds / arch::chip_figures(r.chip).bf16_flops_per_s;
     std::printf("%-12s %10.2f %12.0f %6.1f%% %12.2f %12.2f %10.2f", r.chip.name.c_str(), c.seconds * 1e3,
@@ -132,18 +176,21 @@ void print_table(const RecordedStep& step, int64_t batch, int64_t seq, const std
     if (h20) std::printf("  %6.2fx", h20->cost.seconds / c.seconds);
     std::printf("\n");
   }
-  std::printf("\ntop %d kernels by time (launches included; share of the step):\n", kTopKernels);
+  print_kinds(results);
+  std::printf("\ntop %d kernels by time (launches included; share of the step):\n", top);
   for (const ChipResult& r : results) {
+    if (!r.fits) continue;
     std::printf("%s:\n", r.chip.name.c_str());
-    for (size_t i = 0; i < r.cost.groups.size() && i < kTopKernels; ++i) {
+    for (size_t i = 0; i < r.cost.groups.size() && static_cast<int>(i) < top; ++i) {
       const perf::KernelGroup& g = r.cost.groups[i];
       std::printf("  %-48s x%-4lld %9.3f ms %5.1f%%\n", g.label.c_str(), static_cast<long long>(g.count), g.seconds * 1e3,
                   100 * g.seconds / r.cost.seconds);
     }
   }
-  if (!results.empty() && results.front().cost.f32_gemms_as_bf16 > 0) {
+  const ChipResult& first = *std::find_if(results.begin(), results.end(), [](const ChipResult& r) { return r.fits; });
+  if (first.cost.f32_gemms_as_bf16 > 0) {
     std::printf("\nnote: %lld matrix products with f32 operands were timed as bf16 (the matrix engines take 16-bit inputs)\n",
-                static_cast<long long>(results.front().cost.f32_gemms_as_bf16));
+                static_cast<long long>(first.cost.f32_gemms_as_bf16));
   }
 }
 
@@ -176,6 +223,7 @@ const CommandRegistrar kCompare("compare", "estimate a model's training step on 
   struct Options {
     std::string model = "gpt2-124m", chips = "t1,h20,h100,a100", precision = "bf16", gemm;
     int64_t batch = 8, seq = 1024;
+    int top = 5;
     bool timing_only = false;
   };
   auto o = std::make_shared<Options>();
@@ -185,6 +233,7 @@ const CommandRegistrar kCompare("compare", "estimate a model's training step on 
   app.add_option("--chips", o->chips, "comma-separated chip presets or YAML files")->capture_default_str();
   app.add_option("--precision", o->precision, "bf16 (autocast: bf16 matrix products, f32 weights)")->capture_default_str();
   app.add_option("--gemm", o->gemm, "time one bf16 GEMM MxNxK on the chips instead of a training step");
+  app.add_option("--top", o->top, "kernels listed per chip, longest first")->capture_default_str();
   app.add_flag("--timing-only", o->timing_only, "estimate times from the timing model without computing values");
   return [o] {
     if (!o->timing_only) {
@@ -196,16 +245,18 @@ const CommandRegistrar kCompare("compare", "estimate a model's training step on 
            o->precision);
     }
     if (o->batch < 1 || o->seq < 1) fail("compare: --batch and --seq must be at least 1");
+    if (o->top < 0) fail("compare --top {}: give 0 or more kernels to list", o->top);
     std::vector<ChipResult> results;
-    for (const std::string& name : split_names(o->chips)) results.push_back({arch::load_chip(name), {}});
+    for (const std::string& name : split_names(o->chips)) results.push_back({arch::load_chip(name), true, {}});
     if (!o->gemm.empty()) return print_gemm(o->gemm, results);
     RecordedStep step = record_step(o->model, o->batch, o->seq);
-    for (const ChipResult& r : results) check_fits(step, r.chip, o->model, o->batch, o->seq);
+    check_fits(step, results, o->model, o->batch, o->seq);
     for (ChipResult& r : results) {
+      if (!r.fits) continue;
       perf::KernelCostModel model(r.chip);
       r.cost = perf::cost_step(step.log, model);
     }
-    print_table(step, o->batch, o->seq, results);
+    print_table(step, o->batch, o->seq, results, o->top);
   };
 });
 

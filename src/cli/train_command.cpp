@@ -13,7 +13,7 @@ namespace {
 
 // Options shared with the commands that build a training run (train, bench).
 void add_train_options(CLI::App& app, TrainOptions& o) {
-  app.add_option("--model", o.model, "gpt-mini, gpt2-124m, gpt2-350m, mlp, cnn")->capture_default_str();
+  app.add_option("--model", o.model, "gpt-mini, gpt2-124m, gpt2-350m, llama-mini, mlp, cnn")->capture_default_str();
   app.add_option("--dataset", o.data.dataset, "kjv, fortunes (text) or fashion-mnist");
   app.add_option("--tokenizer", o.data.tokenizer, "char or gpt2 (text datasets)")->capture_default_str();
   app.add_option("--device", o.data.device, "a backend: cpu, cpu-ref, chip:<preset> (e.g. chip:t1)")->capture_default_str();

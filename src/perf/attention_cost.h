@@ -12,7 +12,7 @@
 // recompute P, dS = P (dP - delta) as 2, scale, two conversions to the input dtype).
 // The two are added: softmax and the matrix products of a block depend on each other and are
 // taken not to overlap (a FlashAttention-2 schedule; a ping-pong schedule would overlap them).
-// The block sizes are the pair from {64, 128, 256, 512} whose working set (Q, double-buffered
+// The block sizes are the pair from {32, 64, 128, 256, 512} whose working set (Q, double-buffered
 // K and V, O or dK/dV/dQ accumulators, S and P) fits the scratchpad with the fewest matrix
 // cycles; an Error when none fits.
 #pragma once
@@ -30,6 +30,8 @@ struct AttentionTime {
   int64_t tq = 0, tk = 0;
   int64_t pairs = 0;  // (query block, key block) pairs over all heads
   double matrix_s = 0, vector_s = 0;
+  bool ping_pong = false;  // two query blocks per core, matrix and vector work overlapped
+  double seconds = 0;      // the kernel's body: overlapped or added, as ping_pong says
   double flops = 0;  // matrix FLOPs done (2 per multiply-accumulate)
 };
 

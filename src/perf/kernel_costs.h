@@ -17,13 +17,14 @@
 // - conv2d: im2col GEMMs, forward (N.OH.OW) x O x (C.KH.KW); backward dx
 //   (N.OH.OW) x (C.KH.KW) x O and dweight O x (C.KH.KW) x (N.OH.OW).
 // - every other kernel is memory- or vector-bound:
-//     max(bytes / HBM bandwidth, elements x operations per element / fp32 vector peak)
-//   with bytes = each operand's bytes once (twice when read and written; broadcast
+//     max(bytes / streaming bandwidth, elements x operations per element / fp32 vector peak)
+//   with the streaming bandwidth hbm.bandwidth x hbm.efficiency (what a copy reaches)
+//   and bytes = each operand's bytes once (twice when read and written; broadcast
 //   dimensions once; only the gathered or scattered rows of an embedding table) and elements
 //   those of the largest operand; the operations per element are listed in kernel_costs.cpp.
-// Matmul, attention and conv2d bodies are at least their operands' bytes / HBM bandwidth.
+// Matmul, attention and conv2d bodies are at least their operands' bytes / streaming bandwidth.
 // A kernel is compute-bound when its engine time (FLOPs at the chip's matrix or vector peak;
-// for attention the modelled matrix + vector time) is at least its bytes at HBM bandwidth,
+// for attention its modelled matrix and vector time) is at least its bytes at that bandwidth,
 // memory-bound otherwise.
 #pragma once
 #include <cstdint>
@@ -42,7 +43,7 @@ struct KernelCost {
   double body_s = 0;     // the kernel's own time
   double launch_s = 0;   // the fixed cost of this kernel: GEMM-call or launch overhead
   double compute_s = 0;  // engine time: FLOPs at peak, or attention's modelled time
-  double memory_s = 0;   // bytes at HBM bandwidth
+  double memory_s = 0;   // bytes at the streaming HBM bandwidth
   bool compute_bound = false;
   double flops = 0;
   int64_t bytes = 0;

@@ -6,9 +6,28 @@
 
 namespace tessera::perf {
 
+namespace {
+
+void add_to(std::map<std::string, KernelGroup>& groups, const std::string& label, double seconds) {
+  KernelGroup& g = groups[label];
+  g.label = label;
+  ++g.count;
+  g.seconds += seconds;
+}
+
+std::vector<KernelGroup> longest_first(const std::map<std::string, KernelGroup>& groups) {
+  std::vector<KernelGroup> sorted;
+  for (const auto& [label, g] : groups) sorted.push_back(g);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const KernelGroup& a, const KernelGroup& b) { return a.seconds > b.seconds; });
+  return sorted;
+}
+
+}  // namespace
+
 StepCost cost_step(const std::vector<KernelCall>& log, KernelCostModel& model) {
   StepCost step;
-  std::map<std::string, KernelGroup> groups;
+  std::map<std::string, KernelGroup> groups, kinds;
   for (const KernelCall& call : log) {
     KernelCost c = model.cost(call);
     ++step.kernels;
@@ -17,15 +36,11 @@ StepCost cost_step(const std::vector<KernelCall>& log, KernelCostModel& model) {
     (c.compute_bound ? step.compute_bound_s : step.memory_bound_s) += c.body_s;
     step.flops += c.flops;
     step.f32_gemms_as_bf16 += c.f32_gemm_as_bf16 ? 1 : 0;
-    std::string label = kernel_label(call);
-    KernelGroup& g = groups[label];
-    g.label = label;
-    ++g.count;
-    g.seconds += c.seconds;
+    add_to(groups, kernel_label(call), c.seconds);
+    add_to(kinds, kernel_name(call.kernel), c.seconds);
   }
-  for (auto& [label, g] : groups) step.groups.push_back(g);
-  std::stable_sort(step.groups.begin(), step.groups.end(),
-                   [](const KernelGroup& a, const KernelGroup& b) { return a.seconds > b.seconds; });
+  step.groups = longest_first(groups);
+  step.kinds = longest_first(kinds);
   return step;
 }
 

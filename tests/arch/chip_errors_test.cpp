@@ -116,7 +116,8 @@ TEST(ChipErrors, StructureMistakes) {
   std::string path = tiny_with("twice.yaml", "clock: 1GHz\n", "clock: 1GHz\nclock: 2GHz\n");
   EXPECT_EQ(load_error(path), path + ":4: clock is set twice (first on line 3)");
   path = tiny_with("section.yaml", "hbm:\n  capacity: 1GB\n  bandwidth: 100GB/s\n", "hbm: 100GB/s\n");
-  EXPECT_EQ(load_error(path), path + ":11: hbm is a section (hbm.capacity, hbm.bandwidth, hbm.latency), not a value");
+  EXPECT_EQ(load_error(path),
+            path + ":11: hbm is a section (hbm.capacity, hbm.bandwidth, hbm.latency, hbm.efficiency), not a value");
   path = tiny_with("map_value.yaml", "cores: 2", "cores:\n  count: 2");
   EXPECT_EQ(load_error(path), path + ":2: cores: expected a value, got a map");
   path = tiny_with("list_value.yaml", "cores: 2", "cores: [1, 2]");

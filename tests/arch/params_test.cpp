@@ -29,8 +29,8 @@ TEST(Params, EveryKeyIsDeclaredOnceWithDocAndAReadableDefault) {
   for (const char* key : {"name", "cores", "clock", "matrix.kind", "matrix.rows", "matrix.dataflow", "matrix.dtypes",
                           "matrix.fp8_rate", "matrix.macs_per_cycle", "vector.lanes", "vector.ops_per_cycle",
                           "scratchpad.size", "scratchpad.bandwidth", "dma.engines", "l2.size", "l2.bandwidth",
-                          "hbm.capacity", "hbm.bandwidth", "hbm.latency", "links.count", "links.bandwidth",
-                          "launch_overhead", "host_link.bandwidth"}) {
+                          "hbm.capacity", "hbm.bandwidth", "hbm.latency", "hbm.efficiency", "links.count",
+                          "links.bandwidth", "launch_overhead", "host_link.bandwidth"}) {
     EXPECT_TRUE(keys.count(key)) << key;
   }
   ChipSpec chip = default_chip();  // every default goes through the same reader as a file
@@ -38,6 +38,7 @@ TEST(Params, EveryKeyIsDeclaredOnceWithDocAndAReadableDefault) {
   EXPECT_EQ(chip.matrix.fp8_rate, 2);
   EXPECT_EQ(chip.hbm_latency_s, 500e-9);
   EXPECT_EQ(chip.host_link_bytes_per_s, 64e9);  // PCIe 5.0 x16, each direction
+  EXPECT_EQ(chip.hbm_efficiency, 1);
   EXPECT_EQ(chip.matrix.dtypes, (std::vector<MatrixDtype>{MatrixDtype::bf16, MatrixDtype::fp16}));
   EXPECT_TRUE(chip.set_at.empty());
 }

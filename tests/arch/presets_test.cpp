@@ -41,7 +41,7 @@ struct Published {
 
 TEST(Presets, DerivedFiguresMatchPublishedOnes) {
   const Published table[] = {
-      {"t1", 420, 840, 96, 3.2, 64 * 1.048576, 800, 0},
+      {"t1", 420, 840, 96, 4.0, 64 * 1.048576, 800, 0},
       {"h20", 148, 296, 96, 4.0, 60, 900, 37},
       {"h100", 989.4, 1979, 80, 3.35, 50, 900, 295},
       {"h200", 989, 1979, 141, 4.8, 50, 900, 206},
@@ -96,7 +96,9 @@ TEST(Presets, ReportShowsTheDerivedFigures) {
   EXPECT_NE(report.find("peak TFLOPS      bf16 419.4, fp16 419.4, fp8 838.9, fp32 (vector) 13.1\n"),
             std::string::npos) << report;
   EXPECT_NE(report.find("on-chip memory   112 MiB (scratchpads 48 MiB + L2)\n"), std::string::npos) << report;
-  EXPECT_NE(report.find("ridge point      131.1 bf16 FLOP per HBM byte\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("ridge point      104.9 bf16 FLOP per HBM byte\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("HBM              96 GB, 4 TB/s (90 % reached by streaming kernels), latency 500 ns\n"),
+            std::string::npos) << report;
   std::string a100 = chip_report(preset("a100"));
   EXPECT_NE(a100.find("fp8 -,"), std::string::npos) << a100;
   EXPECT_NE(a100.find("chip-to-chip     12 links x 50 GB/s = 600 GB/s"), std::string::npos) << a100;

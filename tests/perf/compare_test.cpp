@@ -1,12 +1,13 @@
 // Comparing chips on a training step: the gpt-mini step's cost on t1 and the h20 (t1 is
 // faster; the parts add up to the total), and `tessera compare` as a program — its table, one
-// GEMM per chip (--gemm), and its errors for a missing --timing-only, an unknown chip, an unsupported precision and a
-// model that does not fit the chip's memory.
+// GEMM per chip (--gemm), a row for a chip whose HBM is too small for the step, and its errors for a missing
+// --timing-only, an unknown chip, an unsupported precision and a model that fits no chip's memory.
 #include <gtest/gtest.h>
 
 #include "common/run_tessera.h"
 
 #include <array>
+#include <regex>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -96,7 +97,8 @@ TEST(CompareCommand, OnlyBf16PrecisionIsSupported) {
                "compare --precision 'f32' is not supported: the chips' matrix engines take 16-bit inputs; use bf16");
 }
 
-TEST(CompareCommand, ModelTooLargeForTheChipSaysWhatItNeeds) {
+// A copy of t1 with `capacity` of HBM, written under the build folder; returns its path.
+std::string small_t1(const std::string& capacity) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(TESSERA_BINARY_DIR) / "test-tmp" / "compare-small-chip";
   fs::create_directories(dir);
@@ -105,16 +107,37 @@ TEST(CompareCommand, ModelTooLargeForTheChipSaysWhatItNeeds) {
   yaml << t1.rdbuf();
   std::string text = yaml.str();
   text.replace(text.find("name: t1"), 8, "name: t1-small");
-  text.replace(text.find("capacity: 96GB"), 14, "capacity: 64MiB");
-  std::ofstream(dir / "t1-small.yaml") << text;
+  text.replace(text.find("capacity: 96GB"), 14, "capacity: " + capacity);
+  fs::path path = dir / "t1-small.yaml";
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(CompareCommand, AChipTooSmallForTheStepGetsARowSayingWhatItNeeds) {
+  // gpt2-124m: 0.50 GB of f32 parameters, as much again of gradients, twice as much of AdamW state.
   CommandResult r =
-      run_tessera("compare --model gpt-mini --batch 2 --seq 64 --timing-only --chips " + (dir / "t1-small.yaml").string());
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.output.rfind("tessera: error: compare: gpt-mini at batch 2 x 64 tokens needs 0.", 0), 0u) << r.output;
-  EXPECT_NE(r.output.find("GB of device memory (parameters 0.03 + gradients 0.03 + AdamW state 0.06 + peak activations "),
-            std::string::npos)
+      run_tessera("compare --model gpt2-124m --batch 1 --seq 64 --timing-only --chips t1," + small_t1("1GB"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GT(step_ms(r.output, "t1"), 0);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex("\nt1-small +needs (\\d+\\.\\d) GB of HBM, t1-small has 1\\.0 GB\n")))
       << r.output;
-  EXPECT_NE(r.output.find("but chip t1-small has 0.07 GB of HBM\n"), std::string::npos) << r.output;
+  EXPECT_GT(std::stod(m[1]), 2.0);
+  EXPECT_LT(std::stod(m[1]), 3.0);
+  EXPECT_EQ(r.output.find("t1-small:"), std::string::npos) << r.output;  // no kernels listed for it
+}
+
+TEST(CompareCommand, NoChipLargeEnoughIsAnErrorSayingWhatItNeeds) {
+  CommandResult r = run_tessera("compare --model gpt2-124m --batch 1 --seq 64 --timing-only --chips " + small_t1("1GB"));
+  EXPECT_EQ(r.exit_code, 1);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      r.output, m,
+      std::regex("tessera: error: compare: gpt2-124m at batch 1 x 64 tokens needs (\\d+\\.\\d) GB of HBM \\(parameters "
+                 "0\\.5 \\+ gradients 0\\.5 \\+ AdamW state 1\\.0 \\+ peak activations \\d+\\.\\d\\); no chip has that "
+                 "much: t1-small has 1\\.0 GB\n")))
+      << r.output;
+  EXPECT_GT(std::stod(m[1]), 2.0);
 }
 
 TEST(CompareCommand, GemmOptionTimesOneGemmPerChip) {

@@ -91,12 +91,28 @@ TEST(KernelCosts, MemoryBoundKernelsTakeTheirBytesOverHbmBandwidth) {
   KernelCost c = model.cost(add_call(n));
   EXPECT_EQ(c.bytes, 3 * 4 * n);  // two f32 inputs and one output
   EXPECT_FALSE(c.compute_bound);
-  EXPECT_NEAR(c.body_s, 3.0 * 4 * n / t1.hbm_bytes_per_s, 1e-12);
+  EXPECT_NEAR(c.body_s, 3.0 * 4 * n / (t1.hbm_bytes_per_s * t1.hbm_efficiency), 1e-12);
   EXPECT_NEAR(model.cost(add_call(2 * n)).body_s, 2 * c.body_s, 1e-12);
 
-  std::vector<std::string> faster = {"hbm.bandwidth=6.4TB/s"};
+  std::vector<std::string> faster = {"hbm.bandwidth=8TB/s"};
   KernelCostModel twice_the_bandwidth(arch::load_chip("t1", faster));
   EXPECT_NEAR(twice_the_bandwidth.cost(add_call(n)).body_s, c.body_s / 2, 1e-12);
+}
+
+TEST(KernelCosts, StreamingKernelsReachTheMeasuredShareOfHbmBandwidth) {
+  // A copy on a real H20 moves 3.29-3.32 of its 4.0 TB/s (shared/reference/chips.md).
+  arch::ChipSpec h20 = arch::load_chip("h20");
+  KernelCostModel model(h20);
+  const int64_t n = 64 << 20;
+  KernelCall copy;
+  copy.kernel = Kernel::Copy;
+  copy.operands = {operand({n}, DType::F32), operand({n}, DType::F32, Access::Write)};
+  double bytes_per_s = 8.0 * n / model.cost(copy).body_s;
+  EXPECT_GT(bytes_per_s, 3.29e12);
+  EXPECT_LT(bytes_per_s, 3.33e12);
+  std::vector<std::string> ideal = {"hbm.efficiency=1"};
+  KernelCostModel at_peak(arch::load_chip("h20", ideal));
+  EXPECT_NEAR(8.0 * n / at_peak.cost(copy).body_s, 4.0e12, 1e3);
 }
 
 TEST(KernelCosts, ReadWrittenOperandsCountTwiceAndBroadcastsOnce) {
@@ -228,15 +244,33 @@ TEST(AttentionCost, CausalPairsAndFlopsBoundTheMatrixTime) {
   }
 }
 
+TEST(AttentionCost, TwoQueryBlocksInTheScratchpadOverlapMatrixAndVectorWork) {
+  ChipTimer timer(arch::load_chip("t1"));
+  AttentionShape shape{96, 1024, 64, DType::BF16};
+  for (bool backward : {false, true}) {
+    AttentionTime t = attention_time(timer, shape, backward);
+    EXPECT_TRUE(t.ping_pong);
+    EXPECT_GE(t.seconds, std::max(t.matrix_s, t.vector_s));
+    EXPECT_LT(t.seconds, t.matrix_s + t.vector_s);
+  }
+  // Room for one 32x32 block pair only (34 KiB forward; two query blocks need 52 KiB): they add up.
+  std::vector<std::string> small = {"scratchpad.size=48KiB"};
+  ChipTimer one_block(arch::load_chip("t1", small));
+  AttentionTime t = attention_time(one_block, shape, false);
+  EXPECT_FALSE(t.ping_pong);
+  EXPECT_DOUBLE_EQ(t.seconds, t.matrix_s + t.vector_s);
+}
+
 TEST(AttentionCost, ScratchpadTooSmallIsAnError) {
+  // Head size 256: even 32x32 blocks need 118 KiB.
   std::vector<std::string> tiny = {"scratchpad.size=40KiB"};
   ChipTimer timer(arch::load_chip("t1", tiny));
   try {
-    attention_time(timer, {8, 1024, 64, DType::BF16}, false);
+    attention_time(timer, {8, 1024, 256, DType::BF16}, false);
     FAIL() << "expected an error";
   } catch (const tessera::Error& e) {
     EXPECT_STREQ(e.what(),
-                 "attention with head size 64: no block of 64x64 query and key rows fits the 40960 byte scratchpad "
+                 "attention with head size 256: no block of 32x32 query and key rows fits the 40960 byte scratchpad "
                  "of chip t1");
   }
 }

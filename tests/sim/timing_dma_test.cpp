@@ -9,14 +9,14 @@ namespace {
 
 using namespace testing;
 
-// T1 at 1.6 GHz: HBM 2000 B/cycle with 800 cycles latency, L2 5000 B/cycle, scratchpad 1024 B/cycle.
+// T1 at 1.6 GHz: HBM 2500 B/cycle (4 TB/s) with 800 cycles latency, L2 5000 B/cycle, scratchpad 1024 B/cycle.
 isa::Instruction load(int64_t hbm_offset, int64_t bytes) { return dma(spm(0), hbm(hbm_offset), 1, bytes, bytes, bytes); }
 
 TEST(DmaTiming, HbmToScratchpadIsTheSlowestPathPlusLatency) {
   arch::ChipSpec t1 = chip("t1");
   Interval i = alone(t1, isa::Engine::Dma, load(0, 1 << 20));
-  // HBM 1 MiB / 2000 + 800 = 1324.288; scratchpad 1 MiB / 1024 = 1024.
-  EXPECT_NEAR(i.end_cycle, 1048576.0 / 2000 + 800, 1e-6);
+  // HBM 1 MiB / 2500 + 800 = 1219.43; scratchpad 1 MiB / 1024 = 1024.
+  EXPECT_NEAR(i.end_cycle, 1048576.0 / 2500 + 800, 1e-6);
   EXPECT_NEAR(i.compute_cycles, i.end_cycle, 1e-6);
   EXPECT_EQ(i.memory_wait_cycles, 0);
   EXPECT_EQ(i.bytes[static_cast<int>(Level::Hbm)], 1 << 20);
@@ -50,9 +50,9 @@ TEST(DmaTiming, CoresShareTheHbmBandwidth) {
   TimingModel model(t1);
   Interval a = model.schedule(issued(isa::Engine::Dma, load(0, 1 << 20), 0), 0);
   Interval b = model.schedule(issued(isa::Engine::Dma, load(1 << 20, 1 << 20), 1), 0);
-  EXPECT_NEAR(a.end_cycle, 1048576.0 / 2000 + 800, 1e-6);
-  EXPECT_NEAR(b.end_cycle, 2 * 1048576.0 / 2000 + 800, 1e-6);
-  EXPECT_NEAR(b.memory_wait_cycles, 1048576.0 / 2000, 1e-6);
+  EXPECT_NEAR(a.end_cycle, 1048576.0 / 2500 + 800, 1e-6);
+  EXPECT_NEAR(b.end_cycle, 2 * 1048576.0 / 2500 + 800, 1e-6);
+  EXPECT_NEAR(b.memory_wait_cycles, 1048576.0 / 2500, 1e-6);
   // The scratchpads are per core: core 1's own did not slow it down.
 }
 
@@ -81,7 +81,7 @@ TEST(DmaTiming, ThreeDimensionalCopiesCountEveryPlane) {
                                                           imm(4096), imm(2048)});
   Interval i = alone(t1, isa::Engine::Dma, copy3d);
   EXPECT_EQ(i.bytes[static_cast<int>(Level::Hbm)], 4 * 8 * 256);
-  EXPECT_NEAR(i.end_cycle, 8192.0 / 2000 + 800, 1e-9);
+  EXPECT_NEAR(i.end_cycle, 8192.0 / 2500 + 800, 1e-9);
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ TEST(TimingRun, AWaitBlocksUntilTheSignalTakesEffect) {
   Recorder recorder;
   SimObserver* observers[] = {&recorder};
   double end = run_timing(model, 1, once(q), observers);
-  double dma_end = 65536.0 / 2000 + 800;
+  double dma_end = 65536.0 / 2500 + 800;
   ASSERT_EQ(recorder.starts.size(), 3u);
   for (auto [op, start] : recorder.starts) {
     double expected = op == isa::Opcode::Mma ? dma_end : 0;  // vfill and dma.copy start at once
