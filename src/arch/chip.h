@@ -27,6 +27,7 @@ struct MatrixEngine {
   Dataflow dataflow = Dataflow::ws;     // systolic only
   std::vector<MatrixDtype> dtypes;      // supported input dtypes
   double fp8_rate = 0;                  // fp8 MACs per bf16 MAC
+  double sustained_rate = 1;            // tensor_core: share of the MAC rate held over long MMA runs
 };
 
 // Per core: the engine for elementwise work, reductions and conversions (fp32).

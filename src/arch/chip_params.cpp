@@ -123,6 +123,9 @@ std::vector<ParamSpec> make_table() {
                      }));
   t.push_back(number("matrix.fp8_rate", "2", 0.25, 16, "fp8 MACs per bf16 MAC (when fp8 is in matrix.dtypes)",
                      [](ChipSpec& c, const ParamValue& v) { c.matrix.fp8_rate = v.number; }));
+  t.push_back(number("matrix.sustained_rate", "1", 0.1, 1,
+                     "tensor_core: share of the MAC rate held over long runs of MMAs (clock under load, issue gaps)",
+                     [](ChipSpec& c, const ParamValue& v) { c.matrix.sustained_rate = v.number; }));
   t.push_back(integer("vector.lanes", "64", 1, 65536, "fp32 lanes of the vector engine per core",
                       [](ChipSpec& c, const ParamValue& v) { c.vector.lanes = static_cast<int64_t>(v.number); }));
   t.push_back(number("vector.ops_per_cycle", "2", 0.125, 64, "fp32 operations per lane per cycle (an FMA counts 2)",

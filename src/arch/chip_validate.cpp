@@ -40,6 +40,9 @@ void validate_chip(const ChipSpec& chip) {
   if (matrix.kind == MatrixKind::tensor_core && is_set(chip, "matrix.dataflow")) {
     fail_at(chip, "matrix.dataflow", "applies to systolic engines only");
   }
+  if (matrix.kind == MatrixKind::systolic && is_set(chip, "matrix.sustained_rate")) {
+    fail_at(chip, "matrix.sustained_rate", "applies to tensor_core engines only");
+  }
   if (!chip.supports(MatrixDtype::bf16)) fail_at(chip, "matrix.dtypes", "must include bf16");
   if (!chip.supports(MatrixDtype::fp8) && is_set(chip, "matrix.fp8_rate")) {
     fail_at(chip, "matrix.fp8_rate", "is set but fp8 is not in matrix.dtypes");

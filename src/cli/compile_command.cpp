@@ -1,10 +1,12 @@
 // `tessera compile --kernel matmul --m M --n N --k K [--batch B] [--transpose-a] [--transpose-b]
 // [--dtype bf16|f32] --chip NAME`: lowers the kernel with the compiler (compiler/gemm_lowering.h)
-// and prints its predicted time and share of the chip's peak (a timing-only run); --dump-ir
+// and prints its predicted time and share of the chip's peak (a timing-only run), with the tiling
+// of the tuning cache when it has an entry for the kernel and chip, else the planner's; --dump-ir
 // prints each pass's result and the program's disassembly instead; --tune runs the autotuner
 // (compiler/gemm_tuner.h) and prints the tilings it tried and the winner.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "arch/chip_loader.h"
 #include "base/error.h"
@@ -70,6 +72,8 @@ void compile(const Options& o) {
   compiler::GemmLowerOptions options;
   options.program = o.dump_ir;
   if (o.dump_ir) options.ir = &ir;
+  std::optional<compiler::GemmTuneResult> tuned = compiler::cached_tuning(kernel, chip);
+  if (tuned) options.tiling = tuned->best;
   auto lowering = compiler::lower_gemm(kernel, chip, options);
   if (o.dump_ir) {
     std::fputs(ir.c_str(), stdout);
@@ -77,10 +81,11 @@ void compile(const Options& o) {
   }
   compiler::GemmTime t = compiler::time_gemm(*lowering, chip);
   const compiler::GemmTiling& tiling = lowering->tiling;
-  std::printf("%s on %s: tile %lldx%lldx%lld (%lld row chunks), %.0f cycles, %.3f us, %.1f %% of peak\n",
+  std::printf("%s on %s: tile %lldx%lldx%lld (%lld row chunks, %s), %.0f cycles, %.3f us, %.1f %% of peak\n",
               compiler::to_string(kernel).c_str(), chip.name.c_str(), static_cast<long long>(tiling.m),
               static_cast<long long>(tiling.n), static_cast<long long>(tiling.k),
-              static_cast<long long>(tiling.chunks), t.cycles, t.seconds * 1e6, t.percent_of_peak);
+              static_cast<long long>(tiling.chunks), tuned ? "tuned" : "planned", t.cycles, t.seconds * 1e6,
+              t.percent_of_peak);
 }
 
 const CommandRegistrar kCompile("compile", "lower a kernel to a tile program and predict its time", [](CLI::App& app) {

@@ -1,8 +1,8 @@
 // `tessera sim PROGRAM.bin --chip NAME`: runs a binary tile program on the simulated chip, with
 // memories loaded from and dumped to files, and prints the instructions run and (unless
 // --no-timing) the timing summary; --trace writes a Chrome trace.
-// `tessera sim --topology FILE.csv --chip NAME`: SCALE-Sim topology layers through the timing
-// model (sim/topology.h).
+// `tessera sim --topology FILE.csv --chip NAME`: SCALE-Sim topology layers as the compiler's
+// GEMM programs through the timing model (compiler/topology_run.h).
 #include <cstdio>
 #include <memory>
 
@@ -10,11 +10,11 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "cli/command.h"
+#include "compiler/topology_run.h"
 #include "isa/encoding.h"
 #include "sim/chrome_trace.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
-#include "sim/topology.h"
 
 namespace tessera::cli {
 
@@ -150,7 +150,7 @@ const CommandRegistrar kSim("sim", "run a tile program (or a SCALE-Sim topology)
     if (!o->topology.empty()) {
       if (!o->program.empty()) fail("sim: give a program or --topology {}, not both", o->topology);
       arch::ChipSpec chip = arch::load_chip(o->chip, o->overrides);
-      std::printf("%s", sim::run_topology(o->topology, chip, sim::TimingOptions{o->ideal_bandwidth}).c_str());
+      std::printf("%s", compiler::run_topology(o->topology, chip, sim::TimingOptions{o->ideal_bandwidth}).c_str());
       return;
     }
     if (o->program.empty()) fail("sim: give a program file (or --topology FILE.csv)");

@@ -30,7 +30,9 @@ std::unique_ptr<GemmLowering> lower_gemm(const GemmKernel& kernel, const arch::C
     fail("{}: tiling {}x{}x{}, {} chunks, groups of {} rows: sizes must be positive, chunks at most 64",
          to_string(kernel), t.m, t.n, t.k, t.chunks, t.group_rows);
   l->layout = gemm_layout(kernel, t);
-  if (l->layout.bytes > chip.scratchpad_bytes)
+  if (options.unbounded_scratchpad && options.program)
+    fail("{}: a program needs its tiles in the scratchpad; an unbounded one is for timing only", to_string(kernel));
+  if (l->layout.bytes > chip.scratchpad_bytes && !options.unbounded_scratchpad)
     fail("{}: tile {}x{}x{} needs {} bytes of scratchpad; chip {} has {}", to_string(kernel), t.m, t.n, t.k,
          l->layout.bytes, chip.name, chip.scratchpad_bytes);
   dump(options.ir, "tiling", to_string(t, l->layout, chip));

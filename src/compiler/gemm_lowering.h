@@ -30,6 +30,7 @@ struct GemmLowering {
 struct GemmLowerOptions {
   std::optional<GemmTiling> tiling;  // instead of the planner's
   bool program = true;               // emit and verify the program
+  bool unbounded_scratchpad = false; // timing only, in ideal-bandwidth mode: any tile fits
   std::string* ir = nullptr;         // when set, receives each pass's result as text
 };
 

@@ -28,15 +28,26 @@ class CoreScheduler {
     for (int64_t tile = 0; tile < tiles_; ++tile) {
       int64_t rows = std::min(t_.m, k_.m - tiles[static_cast<size_t>(tile)].row * t_.m);
       int chunks = static_cast<int>(std::min(t_.chunks, rows));
+      // The previous tile's epilogue and store follow this tile's first loads. When the
+      // epilogue frees the accumulator, the store of the last chunk (final only when that
+      // tile's last mma ends) follows the loads of the second k-step instead, which wait for
+      // that same mma, so that they are not queued behind it.
+      bool defer = vector_epilogue(k_) && k_steps_ > 1;
       for (int64_t kk = 0; kk < k_steps_; ++kk) {
         k_step(tile, kk, kk + 1 == k_steps_ ? chunks : 1);
-        if (kk > 0) continue;
-        if (tile > 0) finish(tile - 1, chunks_[static_cast<size_t>(tile - 1)]);
-        if (k_.accumulate) load_old(tile);
+        int previous = tile > 0 ? chunks_[static_cast<size_t>(tile - 1)] : 0;
+        if (tile > 0 && kk == 0 && defer) {
+          for (int c = 0; c < previous; ++c) epilogue(tile - 1, c, previous);
+          for (int c = 0; c + 1 < previous; ++c) store(tile - 1, c, previous);
+        } else if (tile > 0 && kk == 0) {
+          finish(tile - 1, 0, previous, previous);
+        }
+        if (tile > 0 && kk == 1 && defer) store(tile - 1, previous - 1, previous);
+        if (kk == (defer && tile > 0 ? 1 : 0) && k_.accumulate) load_old(tile);
       }
       chunks_.push_back(chunks);
     }
-    finish(tiles_ - 1, chunks_.back());
+    finish(tiles_ - 1, 0, chunks_.back(), chunks_.back());
   }
 
  private:
@@ -88,29 +99,36 @@ class CoreScheduler {
     out_.push_back(s);
   }
 
-  // The epilogue and the store of `tile`, chunk by chunk.
-  void finish(int64_t tile, int chunks) {
-    bool vector = vector_epilogue(k_), next = tile + 1 < tiles_;
-    for (int c = 0; c < chunks; ++c) {
-      bool last = c + 1 == chunks;
-      if (vector) {
-        GemmStep e = step(Op::Epilogue, tile, 0, 0);
-        e.chunk = static_cast<int8_t>(c), e.chunks = static_cast<int8_t>(chunks);
-        if (c == 0 && k_.accumulate) e.wait(kOldFull);
-        e.wait(kAccReady);
-        if (c == 0 && tile > 0) e.wait(kOutFree);
-        e.signal(kOutReady);
-        if (last && next) e.signal(kAccFree);
-        if (last && next && k_.accumulate) e.signal(kOldFree);
-        out_.push_back(e);
-      }
-      GemmStep s = step(Op::Store, tile, 0, 0);
-      s.chunk = static_cast<int8_t>(c), s.chunks = static_cast<int8_t>(chunks);
-      s.wait(vector ? kOutReady : kAccReady);
-      if (vector && last && next) s.signal(kOutFree);
-      if (!vector && last && next) s.signal(kAccFree);
-      out_.push_back(s);
+  // The epilogue (when the vector engine does one) and the store of chunks [first, end) of
+  // `tile`'s `chunks`.
+  void finish(int64_t tile, int first, int end, int chunks) {
+    for (int c = first; c < end; ++c) {
+      if (vector_epilogue(k_)) epilogue(tile, c, chunks);
+      store(tile, c, chunks);
     }
+  }
+
+  void epilogue(int64_t tile, int c, int chunks) {
+    bool last = c + 1 == chunks, next = tile + 1 < tiles_;
+    GemmStep e = step(Op::Epilogue, tile, 0, 0);
+    e.chunk = static_cast<int8_t>(c), e.chunks = static_cast<int8_t>(chunks);
+    if (c == 0 && k_.accumulate) e.wait(kOldFull);
+    e.wait(kAccReady);
+    if (c == 0 && tile > 0) e.wait(kOutFree);
+    e.signal(kOutReady);
+    if (last && next) e.signal(kAccFree);
+    if (last && next && k_.accumulate) e.signal(kOldFree);
+    out_.push_back(e);
+  }
+
+  void store(int64_t tile, int c, int chunks) {
+    bool vector = vector_epilogue(k_), last = c + 1 == chunks, next = tile + 1 < tiles_;
+    GemmStep s = step(Op::Store, tile, 0, 0);
+    s.chunk = static_cast<int8_t>(c), s.chunks = static_cast<int8_t>(chunks);
+    s.wait(vector ? kOutReady : kAccReady);
+    if (vector && last && next) s.signal(kOutFree);
+    if (!vector && last && next) s.signal(kAccFree);
+    out_.push_back(s);
   }
 
   const GemmKernel& k_;

@@ -5,7 +5,9 @@
 // raw buffers (also double-buffered); the last k-step of a tile runs in row chunks, each chunk
 // handed to the epilogue (vector engine: add the old output, round) and stored by the DMA
 // engine while the next chunk multiplies. A tile's epilogue and store follow the next tile's
-// first k-step on their engines' queues, so that the next tile's loads start at once. A
+// first k-step on their engines' queues, so that the next tile's loads start at once; when the
+// epilogue frees the accumulator, the store of its last chunk follows the next tile's second
+// k-step's loads, so that those do not queue behind the store while the matrix engine waits. A
 // semaphore is signalled only when a later step waits on it, so that every core's signals
 // and waits balance (the verifier's rule).
 #pragma once

@@ -111,6 +111,16 @@ std::vector<std::pair<GemmTiling, double>> gemm_tiling_candidates(const GemmKern
   return out;
 }
 
+GemmTiling ideal_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip) {
+  GemmTiling g = granules(chip, kernel.matrix_dtype());
+  auto round_up = [](int64_t value, int64_t granule) { return ceil_div(value, granule) * granule; };
+  int64_t parts_n = std::min(chip.cores, ceil_div(kernel.n, g.n));
+  int64_t tile_n = std::min(kernel.n, round_up(ceil_div(kernel.n, parts_n), g.n));
+  int64_t parts_m = std::max<int64_t>(1, chip.cores / ceil_div(kernel.n, tile_n));
+  int64_t tile_m = std::min(kernel.m, round_up(ceil_div(kernel.m, parts_m), g.m));
+  return {tile_m, tile_n, kernel.k, 1};
+}
+
 GemmTiling plan_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip) {
   std::vector<std::pair<GemmTiling, double>> candidates = gemm_tiling_candidates(kernel, chip);
   if (candidates.empty()) {

@@ -48,6 +48,10 @@ GemmLayout gemm_layout(const GemmKernel& kernel, const GemmTiling& tiling);
 // larger tile. An Error when no tile fits.
 GemmTiling plan_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip);
 
+// The tiling of SCALE-Sim's compute model, where memories are unbounded: one mma per core, the
+// output split along N, then M, in multiples of the granules; one k-step, one chunk.
+GemmTiling ideal_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip);
+
 // Every tile size built from the granules that fits the scratchpad, with the planner's
 // estimate of its cycles, fastest first (the autotuner's candidates).
 std::vector<std::pair<GemmTiling, double>> gemm_tiling_candidates(const GemmKernel& kernel, const arch::ChipSpec& chip);

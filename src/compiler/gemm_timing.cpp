@@ -16,7 +16,8 @@ int64_t align(int64_t bytes) { return (bytes + 255) / 256 * 256; }
 
 }  // namespace
 
-GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<sim::SimObserver* const> observers) {
+GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<sim::SimObserver* const> observers,
+                   sim::TimingOptions timing) {
   GemmArgs args;
   args.b = align(l.kernel.a_bytes());
   args.out = args.b + align(l.kernel.b_bytes());
@@ -36,14 +37,23 @@ GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<
     }
     return true;
   };
-  sim::TimingModel model(chip);
+  sim::TimingModel model(chip, timing);
   GemmTime t;
+  t.tiling = l.tiling;
   t.cycles = sim::run_timing(model, static_cast<int>(l.schedule.cores.size()), work, observers);
   t.seconds = t.cycles / chip.clock_hz;
   arch::ChipFigures figures = arch::chip_figures(chip);
   double peak = l.kernel.matrix_dtype() == DType::F16 ? figures.fp16_flops_per_s : figures.bf16_flops_per_s;
   t.percent_of_peak = t.seconds > 0 ? 100 * l.kernel.flops() / (t.seconds * peak) : 0;
   return t;
+}
+
+GemmTime time_gemm(const GemmKernel& kernel, const arch::ChipSpec& chip, std::span<sim::SimObserver* const> observers,
+                   sim::TimingOptions timing) {
+  GemmLowerOptions options;
+  options.program = false;
+  if (timing.ideal_bandwidth) options.tiling = ideal_gemm_tiling(kernel, chip), options.unbounded_scratchpad = true;
+  return time_gemm(*lower_gemm(kernel, chip, options), chip, observers, timing);
 }
 
 }  // namespace tessera::compiler

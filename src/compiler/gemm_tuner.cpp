@@ -51,6 +51,18 @@ GemmTiling tiling_of(const json& entry) {
           entry["chunks"].get<int64_t>(), entry["group_rows"].get<int64_t>()};
 }
 
+std::string cache_key(const GemmKernel& kernel, const arch::ChipSpec& chip) {
+  return to_string(kernel) + " on " + chip_key(chip);
+}
+
+GemmTuneResult cached_result(const json& entry) {
+  GemmTuneResult r;
+  r.best = tiling_of(entry);
+  r.best_cycles = entry["cycles"].get<double>();
+  r.from_cache = true;
+  return r;
+}
+
 double cycles_of(const GemmKernel& kernel, const arch::ChipSpec& chip, const GemmTiling& tiling) {
   GemmLowerOptions options;
   options.tiling = tiling;
@@ -83,18 +95,21 @@ std::string default_tuning_cache_path() {
   return std::string(home && *home ? home : ".") + "/.cache/tessera/tuning.json";
 }
 
+std::optional<GemmTuneResult> cached_tuning(const GemmKernel& kernel, const arch::ChipSpec& chip,
+                                            const std::string& cache_path) {
+  json entries = read_cache(cache_path.empty() ? default_tuning_cache_path() : cache_path);
+  std::string key = cache_key(kernel, chip);
+  if (!entries.contains(key)) return std::nullopt;
+  return cached_result(entries[key]);
+}
+
 GemmTuneResult tune_gemm(const GemmKernel& kernel, const arch::ChipSpec& chip, const GemmTuneOptions& options) {
   check_kernel(kernel, chip);
   std::string path = options.cache_path.empty() ? default_tuning_cache_path() : options.cache_path;
-  std::string key = to_string(kernel) + " on " + chip_key(chip);
+  std::string key = cache_key(kernel, chip);
   json entries = read_cache(path);
+  if (entries.contains(key)) return cached_result(entries[key]);
   GemmTuneResult r;
-  if (entries.contains(key)) {
-    r.best = tiling_of(entries[key]);
-    r.best_cycles = entries[key]["cycles"].get<double>();
-    r.from_cache = true;
-    return r;
-  }
 
   auto start = Clock::now();
   auto try_tiling = [&](const GemmTiling& t) {

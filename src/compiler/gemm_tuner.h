@@ -6,6 +6,7 @@
 //   {"version": 1, "entries": {"<kernel> on <chip key>": {"m": 256, "n": 256, "k": 256,
 //    "chunks": 4, "group_rows": 8, "cycles": 123.0}, ...}}
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,10 @@ struct GemmTuneResult {
 std::string default_tuning_cache_path();
 
 GemmTuneResult tune_gemm(const GemmKernel& kernel, const arch::ChipSpec& chip, const GemmTuneOptions& options);
+
+// The cache file's entry for `kernel` on `chip` (from_cache set), or nothing; `cache_path` ""
+// reads default_tuning_cache_path(). An Error names a cache file that cannot be read.
+std::optional<GemmTuneResult> cached_tuning(const GemmKernel& kernel, const arch::ChipSpec& chip,
+                                            const std::string& cache_path = "");
 
 }  // namespace tessera::compiler

@@ -2,19 +2,22 @@
 #include "perf/chip_timer.h"
 
 #include "base/error.h"
-#include "sim/gemm_prediction.h"
+#include "compiler/gemm_timing.h"
 #include "sim/timing.h"
 
 namespace tessera::perf {
 
-double ChipTimer::gemm_seconds(const sim::GemmProblem& problem) {
+double ChipTimer::gemm_seconds(const GemmProblem& problem) {
   const arch::GemmShape& s = problem.shape;
   Key key{s.m, s.n, s.k, problem.input, problem.output};
   auto it = gemm_cache_.find(key);
   if (it != gemm_cache_.end()) return it->second;
   double seconds = 0;
   try {
-    seconds = sim::predict_gemm(chip_, problem).cycles / chip_.clock_hz;
+    compiler::GemmKernel kernel;
+    kernel.m = s.m, kernel.n = s.n, kernel.k = s.k;
+    kernel.a_dtype = kernel.b_dtype = problem.input, kernel.out_dtype = problem.output;
+    seconds = compiler::time_gemm(kernel, chip_).seconds;
   } catch (const Error& e) {
     fail("GEMM {}x{}x{} ({} inputs) on chip {}: {}", s.m, s.n, s.k, dtype_name(problem.input), chip_.name, e.what());
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "compiler/gemm_tiling.h"
 #include "perf/attention_cost.h"
 
 namespace tessera::perf {
@@ -80,16 +81,19 @@ const KernelOperand& largest_operand(const KernelCall& call) {
 
 }  // namespace
 
-double KernelCostModel::gemm_seconds(const sim::GemmProblem& problem) {
+double KernelCostModel::gemm_seconds(const GemmProblem& problem) {
   const arch::GemmShape& g = problem.shape;
   auto key = std::make_tuple(g.m, g.n, g.k, problem.input, problem.output);
   auto cached = split_gemm_cache_.find(key);
   if (cached != split_gemm_cache_.end()) return cached->second;
   double best = timer_.gemm_seconds(problem);
-  sim::GemmTiling tiling = sim::choose_gemm_tiling(chip(), problem, false);
+  compiler::GemmKernel kernel;
+  kernel.m = g.m, kernel.n = g.n, kernel.k = g.k;
+  kernel.a_dtype = kernel.b_dtype = problem.input, kernel.out_dtype = problem.output;
+  compiler::GemmTiling tiling = compiler::plan_gemm_tiling(kernel, chip());
   int64_t tiles = ((g.m + tiling.m - 1) / tiling.m) * ((g.n + tiling.n - 1) / tiling.n);
   for (int64_t parts = 2; parts * tiles <= chip().cores && g.k / parts >= kMinSplitK; parts *= 2) {
-    sim::GemmProblem split = problem;
+    GemmProblem split = problem;
     split.shape = {parts * g.m, g.n, (g.k + parts - 1) / parts};
     double reduction = static_cast<double>((parts + 1) * g.m * g.n * 4) / figures_.hbm_bytes_per_s;
     best = std::min(best, timer_.gemm_seconds(split) + reduction);
@@ -126,7 +130,7 @@ KernelCost KernelCostModel::gemm_cost(const KernelCall& call) {
   const MatmulArgs& args = call.matmul;
   KernelCost c;
   DType input = matrix_input(call.operands[0].dtype, c.f32_gemm_as_bf16);
-  sim::GemmProblem problem{folded_gemm(args), input, gemm_output(call.operands[2].dtype, input)};
+  GemmProblem problem{folded_gemm(args), input, gemm_output(call.operands[2].dtype, input)};
   for (const KernelOperand& o : call.operands) c.bytes += static_cast<int64_t>(operand_bytes(o));
   c.flops = 2.0 * static_cast<double>(args.batch) * static_cast<double>(args.m) * static_cast<double>(args.n) *
             static_cast<double>(args.k);

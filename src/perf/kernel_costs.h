@@ -2,7 +2,7 @@
 // fixed cost on top of its body: matmul, attention and convolution the GEMM-call overhead
 // (ChipSpec::gemm_overhead_s(), the 21 us fitted on measured A100 cuBLAS calls), the others the
 // kernel launch overhead (ChipSpec.launch_overhead_s):
-// - matmul: the tiled GEMM program through the simulator's timing model (chip_timer.h), with
+// - matmul: the compiler's GEMM program through the simulator's timing model (chip_timer.h), with
 //   16-bit inputs; f32 operands are timed as bf16 (the matrix engines take 16-bit inputs) and
 //   counted in KernelCost.f32_gemm_as_bf16; an f32 output is timed as f32 (stored from the
 //   accumulator), any other output in the input dtype. A batch folds into one GEMM: into M when b is
@@ -57,7 +57,7 @@ class KernelCostModel {
   KernelCost cost(const KernelCall& call);
 
  private:
-  double gemm_seconds(const sim::GemmProblem& problem);  // split-K considered
+  double gemm_seconds(const GemmProblem& problem);  // split-K considered
   KernelCost gemm_cost(const KernelCall& call);
   KernelCost attention_cost(const KernelCall& call, bool backward);
   KernelCost conv_cost(const KernelCall& call, bool backward);

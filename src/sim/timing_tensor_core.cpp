@@ -1,5 +1,7 @@
 // "tensor_core": a GPU SM's (or a cube unit's) tensor cores as a throughput of
-// matrix.macs_per_cycle (x fp8_rate for fp8), with two losses that depend on the tile:
+// matrix.macs_per_cycle (x fp8_rate for fp8) x matrix.sustained_rate (the share of the rate a
+// chip holds over long runs of MMAs: its clock under sustained load and the gaps between the
+// MMAs its warps issue), with two losses that depend on the tile:
 // - tile quantisation: m and n round up to the smallest MMA tile (matrix.rows x matrix.cols)
 //   and k to the MMA's depth of 32 input bytes (k16 for 16-bit inputs, k32 for fp8), the shape
 //   of these chips' MMA instructions;
@@ -28,7 +30,8 @@ class TensorCoreModel : public EngineModel {
     DType dtype = dtype_operand(inst, 6);
     auto input_bytes = static_cast<int64_t>(dtype_size(dtype));
     bool fp8 = matrix_input_dtype(chip_, inst, dtype) == arch::MatrixDtype::fp8;
-    double macs_per_cycle = chip_.matrix.macs_per_cycle * (fp8 ? chip_.matrix.fp8_rate : 1.0);
+    double macs_per_cycle =
+        chip_.matrix.macs_per_cycle * (fp8 ? chip_.matrix.fp8_rate : 1.0) * chip_.matrix.sustained_rate;
 
     int64_t depth = kMmaDepthBytes / input_bytes;
     int64_t padded_m = divide_up(m, chip_.matrix.rows) * chip_.matrix.rows;

@@ -108,6 +108,8 @@ TEST(Params, OverrideErrorsNameTheOption) {
 TEST(Params, OverridesAreCheckedAgainstTheWholeChip) {
   EXPECT_EQ(error_text([] { preset("h20", {"matrix.dataflow=os"}); }),
             "--set matrix.dataflow=os: matrix.dataflow: applies to systolic engines only");
+  EXPECT_EQ(error_text([] { preset("t1", {"matrix.sustained_rate=0.9"}); }),
+            "--set matrix.sustained_rate=0.9: matrix.sustained_rate: applies to tensor_core engines only");
   EXPECT_EQ(error_text([] { preset("t1", {"scratchpad.size=16KiB"}); }),
             "--set scratchpad.size=16KiB: scratchpad.size: 16 KiB is smaller than the smallest tile of the 64x64 "
             "systolic engine (32 KiB: two bf16 operand tiles and an fp32 accumulator tile of 64x64)");

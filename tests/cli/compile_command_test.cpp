@@ -1,6 +1,7 @@
 // `tessera compile`: the IR after every pass and the disassembly with --dump-ir, the predicted
 // time and % of peak without it, the autotuner's candidates and winner with --tune (then read
-// from the cache under $TESSERA_CACHE_DIR), and one-line errors for bad options.
+// from the cache under $TESSERA_CACHE_DIR, also by a compile without --tune), and one-line
+// errors for bad options.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -49,6 +50,17 @@ TEST(CompileCommandTest, TunesOnceThenReadsTheCache) {
   std::string second = shell(tune);
   EXPECT_NE(second.find("tuned before"), std::string::npos) << second;
   EXPECT_EQ(first.substr(first.find("winner:")), second.substr(second.find("winner:")));
+  // Without --tune, compile lowers with the cached winner: "winner: tile 256x256x128, ..." gives
+  // "tile 256x256x128 (".
+  std::string compile = tune.substr(0, tune.find(" --tune"));
+  std::string winner = first.substr(first.find("winner: ") + 8);
+  std::string tile = winner.substr(0, winner.find(','));
+  std::string cached = shell(compile);
+  EXPECT_NE(cached.find(tile + " ("), std::string::npos) << cached;
+  EXPECT_NE(cached.find(" row chunks, tuned), "), std::string::npos) << cached;
+  std::filesystem::remove_all(dir);
+  std::string planned = shell(compile);
+  EXPECT_NE(planned.find(" row chunks, planned), "), std::string::npos) << planned;
 }
 
 TEST(CompileCommandTest, BadOptionsAreOneLineErrors) {

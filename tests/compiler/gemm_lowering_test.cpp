@@ -1,7 +1,7 @@
 // The GEMM lowering: its programs run on the functional simulator and give the product of the
 // bf16-rounded inputs (transposes, f32 inputs, batches, accumulation, odd sizes, row chunks),
 // every pass prints its result, bad tilings are refused, and the timing-only run of t1's
-// 4096^3 bf16 GEMM is within 0.5 % of 90 % of the chip's peak.
+// 4096^3 bf16 GEMM reaches 90 % of the chip's peak, h20's 8192^3 the measured 90-95 %.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -118,6 +118,21 @@ TEST(GemmLoweringTest, EveryTransposeDtypeAndAccumulationOnSmallTilesWithRowChun
   }
 }
 
+TEST(GemmLoweringTest, OneOrTwoKStepsWithManyTilesPerCore) {
+  // A tile's last chunk is stored after the next tile's second k-step's loads, or after its
+  // first when there is only one.
+  GemmLowerOptions options;
+  options.tiling = GemmTiling{32, 32, 64, 2};
+  for (int64_t k : {64, 128}) {
+    for (bool accumulate : {false, true}) {
+      GemmKernel g = kernel(1, 160, 96, k, DType::BF16, DType::BF16);
+      g.accumulate = accumulate;
+      SCOPED_TRACE(to_string(g));
+      check_product(g, small_t1(), options);
+    }
+  }
+}
+
 TEST(GemmLoweringTest, SharedOperandAcrossBatches) {
   GemmKernel k = kernel(3, 70, 40, 80, DType::BF16, DType::F32);
   k.batch_stride_b = 0;  // one B for every batch
@@ -147,13 +162,24 @@ TEST(GemmLoweringTest, RefusesBadKernelsAndTilings) {
             "8388608 bytes of scratchpad; chip t1 has 1572864");
 }
 
-TEST(GemmLoweringTest, T1Bf16Gemm4096NearNinetyPercentOfPeak) {
+TEST(GemmLoweringTest, T1Bf16Gemm4096AtNinetyPercentOfPeak) {
   arch::ChipSpec t1 = arch::load_chip("t1");
   GemmLowerOptions options;
   options.program = false;
   auto lowering = lower_gemm(kernel(1, 4096, 4096, 4096, DType::BF16, DType::BF16), t1, options);
   GemmTime t = time_gemm(*lowering, t1);
-  EXPECT_GE(t.percent_of_peak, 89.5) << t.cycles << " cycles";
+  EXPECT_GE(t.percent_of_peak, 90.0) << t.cycles << " cycles";
+}
+
+TEST(GemmLoweringTest, H20Bf16Gemm8192WithinTheMeasuredBand) {
+  // Measured large bf16 GEMMs on an H20: 136.4-137.8 of 148 TFLOPS (shared/reference/chips.md).
+  arch::ChipSpec h20 = arch::load_chip("h20");
+  GemmLowerOptions options;
+  options.program = false;
+  auto lowering = lower_gemm(kernel(1, 8192, 8192, 8192, DType::BF16, DType::BF16), h20, options);
+  GemmTime t = time_gemm(*lowering, h20);
+  EXPECT_GE(t.percent_of_peak, 90.0) << t.cycles << " cycles";
+  EXPECT_LE(t.percent_of_peak, 95.0) << t.cycles << " cycles";
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// The GEMM autotuner: its tiling is no slower than the planner's, a second tune reads the
-// cache file without searching, another chip misses it, and a corrupted file is an error that
-// names it and the place.
+// The GEMM autotuner: its tiling is no slower than the planner's, a second tune (and
+// cached_tuning) reads the cache file without searching, another chip misses it, and a
+// corrupted file is an error that names it and the place.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -42,6 +42,7 @@ TEST(GemmTunerTest, TunedTilingIsNoSlowerThanThePlannersAndIsCached) {
   GemmTuneOptions options;
   options.seconds = 3;
   options.cache_path = fresh_cache("tuned");
+  EXPECT_FALSE(cached_tuning(kernel, t1, options.cache_path).has_value());
   GemmTuneResult tuned = tune_gemm(kernel, t1, options);
   EXPECT_FALSE(tuned.from_cache);
   ASSERT_GE(tuned.tried.size(), 2u);
@@ -55,6 +56,10 @@ TEST(GemmTunerTest, TunedTilingIsNoSlowerThanThePlannersAndIsCached) {
   EXPECT_TRUE(again.tried.empty());
   EXPECT_EQ(again.best, tuned.best);
   EXPECT_DOUBLE_EQ(again.best_cycles, tuned.best_cycles);
+  std::optional<GemmTuneResult> cached = cached_tuning(kernel, t1, options.cache_path);
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(cached->best, tuned.best);
+  EXPECT_TRUE(cached->from_cache);
 
   options.seconds = 0;  // the planner's tiling only
   arch::ChipSpec slower = arch::load_chip("t1", std::vector<std::string>{"hbm.bandwidth=1TB/s"});

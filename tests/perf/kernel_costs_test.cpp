@@ -277,7 +277,7 @@ TEST(AttentionCost, ScratchpadTooSmallIsAnError) {
 
 TEST(ChipTimer, EachGemmShapeIsSimulatedOnce) {
   ChipTimer timer(arch::load_chip("h20"));
-  sim::GemmProblem a{{1024, 768, 768}, DType::BF16, DType::BF16}, b{{1024, 3072, 768}, DType::BF16, DType::BF16};
+  GemmProblem a{{1024, 768, 768}, DType::BF16, DType::BF16}, b{{1024, 3072, 768}, DType::BF16, DType::BF16};
   double first = timer.gemm_seconds(a);
   EXPECT_EQ(timer.gemm_seconds(a), first);
   timer.gemm_seconds(b);

@@ -6,7 +6,7 @@
 
 #include "arch/chip_loader.h"
 #include "runtime/device.h"
-#include "sim/tiled_gemm.h"
+#include "compiler/gemm_lowering.h"
 
 namespace tessera::runtime::test {
 
@@ -15,15 +15,18 @@ inline arch::ChipSpec small_t1(const std::string& hbm = "1MiB") {
   return arch::load_chip("t1", overrides);
 }
 
-// C (n x n, f32) = A @ B (bf16, zeros) on the device's HBM, in 64 x 64 x 64 tiles.
+// C (n x n, f32) = A @ B (bf16, zeros) on the device's HBM, the compiler's GEMM program.
 inline isa::Program gemm_on(Device& device, int64_t n) {
-  sim::TiledGemm gemm;
-  gemm.m = gemm.n = gemm.k = n;
-  gemm.tile_m = gemm.tile_n = gemm.tile_k = 64;
-  gemm.a_addr = device.allocate(n * n * 2);
-  gemm.b_addr = device.allocate(n * n * 2);
-  gemm.c_addr = device.allocate(n * n * 4);
-  return sim::tiled_gemm_program(device.chip(), gemm);
+  compiler::GemmKernel kernel;
+  kernel.m = kernel.n = kernel.k = n;
+  kernel.a_dtype = kernel.b_dtype = DType::BF16, kernel.out_dtype = DType::F32;
+  compiler::GemmArgs args;
+  args.a = device.allocate(n * n * 2);
+  args.b = device.allocate(n * n * 2);
+  args.out = device.allocate(n * n * 4);
+  std::unique_ptr<compiler::GemmLowering> lowering = compiler::lower_gemm(kernel, device.chip(), {});
+  compiler::set_gemm_args(lowering->program, args);
+  return lowering->program;
 }
 
 }  // namespace tessera::runtime::test

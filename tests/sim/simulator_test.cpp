@@ -1,10 +1,9 @@
 // The simulator loop: registers and loops, semaphores between engines, barriers across cores,
-// the deadlock, watchdog and front-end error messages, determinism, a tiled GEMM against
-// references, and identical results with the timing model on and off.
+// the deadlock, watchdog and front-end error messages. (A GEMM program against references and
+// with the timing model on and off: tests/compiler/gemm_program_test.cpp.)
 #include <cmath>
 
 #include "base/random.h"
-#include "sim/tiled_gemm.h"
 #include "sim_test_util.h"
 
 namespace tessera::sim::testing {
@@ -227,69 +226,6 @@ TEST(Simulator, RegistersResolveAtIssueTime) {
   EXPECT_EQ(recorder.instructions[1].inst.operands[0].addr.offset, 0x88);
   EXPECT_EQ(read<float>(sim.memory().spm(0), 0x48, 1)[0], 1.0f);
   EXPECT_EQ(read<float>(sim.memory().spm(0), 0x88, 1)[0], 2.0f);
-}
-
-// A tiled bf16 GEMM on 4 cores of a small T1.
-struct GemmRun {
-  arch::ChipSpec chip = small_t1(4);
-  TiledGemm gemm;
-  std::vector<uint16_t> a, b;
-  GemmRun() {
-    gemm.m = 128, gemm.n = 192, gemm.k = 160;
-    gemm.tile_m = 64, gemm.tile_n = 96, gemm.tile_k = 32;
-    gemm.a_addr = 0x100000, gemm.b_addr = 0x200000, gemm.c_addr = 0x300000;
-    a.resize(static_cast<size_t>(gemm.m * gemm.k));
-    b.resize(static_cast<size_t>(gemm.k * gemm.n));
-    for (size_t i = 0; i < a.size(); ++i) a[i] = f32_to_bf16(random_normal(7, i));
-    for (size_t i = 0; i < b.size(); ++i) b[i] = f32_to_bf16(random_normal(8, i));
-  }
-  std::vector<float> run(TimingModel* timing = nullptr, SimResult* result = nullptr) {
-    Simulator sim(chip);
-    write(sim.memory().hbm(), gemm.a_addr, a);
-    write(sim.memory().hbm(), gemm.b_addr, b);
-    SimOptions options;
-    options.timing = timing;
-    SimResult r = sim.run(tiled_gemm_program(chip, gemm), options);
-    if (result) *result = r;
-    return read<float>(sim.memory().hbm(), gemm.c_addr, static_cast<size_t>(gemm.m * gemm.n));
-  }
-};
-
-TEST(Simulator, TiledGemmMatchesDoublePrecisionAndTheIsaSummationOrder) {
-  GemmRun g;
-  SimResult result;
-  std::vector<float> c = g.run(nullptr, &result);
-  EXPECT_EQ(count_of(result, Engine::Matrix), (128 / 64) * (192 / 96) * (160 / 32));
-  for (int64_t i = 0; i < g.gemm.m; ++i)
-    for (int64_t j = 0; j < g.gemm.n; ++j) {
-      double exact = 0, magnitude = 0;
-      float ordered = 0;  // the ISA's order: increasing k across and within tiles
-      for (int64_t p = 0; p < g.gemm.k; ++p) {
-        float x = bf16_to_f32(g.a[static_cast<size_t>(i * g.gemm.k + p)]);
-        float y = bf16_to_f32(g.b[static_cast<size_t>(p * g.gemm.n + j)]);
-        exact += static_cast<double>(x) * y;
-        magnitude += std::fabs(static_cast<double>(x) * y);
-        ordered = std::fma(x, y, ordered);
-      }
-      float got = c[static_cast<size_t>(i * g.gemm.n + j)];
-      ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(ordered)) << i << "," << j;
-      // f32 summation error bound: k unit roundoffs times the sum of magnitudes.
-      ASSERT_LE(std::fabs(got - exact), 1.01 * static_cast<double>(g.gemm.k) * 0x1p-24 * magnitude) << i << "," << j;
-    }
-}
-
-TEST(Simulator, RunsAreDeterministicAndTimingDoesNotChangeResults) {
-  GemmRun g;
-  std::vector<float> first = g.run(), second = g.run();
-  EXPECT_EQ(0, std::memcmp(first.data(), second.data(), first.size() * sizeof(float)));
-  TimingModel timing(g.chip);
-  SimResult timed;
-  std::vector<float> with_timing = g.run(&timing, &timed);
-  EXPECT_EQ(0, std::memcmp(first.data(), with_timing.data(), first.size() * sizeof(float)));
-  EXPECT_GT(timed.cycles, 0);
-  // The matrix work alone bounds the time from below: 4 cores share 20 mma of 64x96x32 on a
-  // 64x64 array, at least ceil(96 / 64) * 32 cycles each.
-  EXPECT_GT(timed.cycles, 5 * 2 * 32);
 }
 
 }  // namespace

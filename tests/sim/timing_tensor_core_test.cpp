@@ -1,5 +1,5 @@
-// The tensor-core model: MACs per cycle, tile quantisation, pipeline fill from the scratchpad,
-// fp8 rate, and its errors.
+// The tensor-core model: MACs per cycle, the sustained share of that rate, tile quantisation,
+// pipeline fill from the scratchpad, fp8 rate, and its errors.
 #include <gtest/gtest.h>
 
 #include "timing_test_util.h"
@@ -18,6 +18,15 @@ TEST(TensorCoreTiming, ThroughputPlusFillOfOneKStep) {
   EXPECT_EQ(i.bytes[static_cast<int>(Level::Spm)], 2 * 128 * 64 * 2);
   Interval ideal = alone(a100, isa::Engine::Matrix, mma_of(128, 128, 64, DType::F16), true);
   EXPECT_NEAR(ideal.end_cycle, 1024, 1e-6);
+}
+
+TEST(TensorCoreTiming, TheSustainedRateStretchesTheMacsNotTheFill) {
+  arch::ChipSpec full = chip("a100"), held = chip("a100", {"matrix.sustained_rate=0.8"});
+  EXPECT_NEAR(alone(held, isa::Engine::Matrix, mma_of(128, 128, 64, DType::F16), true).end_cycle, 1024 / 0.8, 1e-6);
+  double fill = alone(full, isa::Engine::Matrix, mma_of(128, 128, 64, DType::F16)).compute_cycles - 1024;
+  EXPECT_NEAR(alone(held, isa::Engine::Matrix, mma_of(128, 128, 64, DType::F16)).compute_cycles, 1280 + fill, 1e-6);
+  EXPECT_EQ(chip("h20").matrix.sustained_rate, 0.95);
+  EXPECT_EQ(full.matrix.sustained_rate, 1);
 }
 
 TEST(TensorCoreTiming, TilesRoundUpToTheSmallestMma) {

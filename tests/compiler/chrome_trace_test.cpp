@@ -1,5 +1,6 @@
-// Chrome traces: valid JSON (read back with nlohmann), one named track per engine per core,
-// complete events with mnemonics, operands and microsecond times, written atomically.
+// Chrome traces of a compiler GEMM's timing-only run: valid JSON (read back with nlohmann), one
+// named track per engine per core, complete events with mnemonics, operands and microsecond
+// times, written atomically.
 #include "sim/chrome_trace.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +10,8 @@
 #include <set>
 
 #include "base/atomic_file.h"
-#include "sim/gemm_program.h"
-#include "timing_test_util.h"
+#include "compiler/gemm_timing.h"
+#include "sim/timing_test_util.h"
 
 namespace tessera::sim {
 namespace {
@@ -19,11 +20,14 @@ using namespace testing;
 
 TEST(ChromeTrace, OneTrackPerEnginePerCoreAndAnEventPerInstruction) {
   arch::ChipSpec t1 = small_t1(3);  // 1.6 GHz
-  GemmProblem problem{{128, 192, 256}, DType::BF16, DType::BF16};
-  TimingModel model(t1);
+  compiler::GemmKernel kernel;
+  kernel.m = 128, kernel.n = 192, kernel.k = 256;
+  compiler::GemmLowerOptions options;
+  options.tiling = compiler::GemmTiling{64, 64, 128, 1};
+  options.program = false;
   ChromeTrace trace(t1);
   SimObserver* observers[] = {&trace};
-  run_timing(model, 3, gemm_work(t1, problem, {64, 64, 128}), observers);
+  compiler::time_gemm(*compiler::lower_gemm(kernel, t1, options), t1, observers);
   trace.on_blocked(2, isa::Engine::Scalar, 16, 32, true);
 
   std::filesystem::path dir = std::filesystem::path(TESSERA_BINARY_DIR) / "test_tmp" / "chrome_trace";
