@@ -38,5 +38,6 @@ for entry in "${workloads[@]}"; do
   done
   cpu_ms=$(printf '%s\n' "${cpu[@]}" | median)
   chip_ms=$(printf '%s\n' "${chip[@]}" | median)
-  printf '%-18s %10.2f %12.2f %7.1fx\n' "$name" "$cpu_ms" "$chip_ms" "$(awk -v a="$chip_ms" -v b="$cpu_ms" 'BEGIN { print a / b }')"
+  ratio=$(awk -v a="$chip_ms" -v b="$cpu_ms" 'BEGIN { print a / b }')
+  printf '%-18s %10.2f %12.2f %7.1fx\n' "$name" "$cpu_ms" "$chip_ms" "$ratio"
 done
