@@ -35,12 +35,13 @@ double step_flops(const Model& model, int64_t batch, int64_t seq) {
 const CommandRegistrar kBench("bench", "time training steps of a model on synthetic data", [](CLI::App& app) {
   struct Options {
     std::string model = "gpt2-124m", precision = "f32", device = "cpu";
-    int64_t batch = 4, seq = 64, steps = 5, warmup = 1;
+    int64_t batch = 4, seq = 64, steps = 5, warmup = 1, vocab = 0;
   };
   auto o = std::make_shared<Options>();
   app.add_option("--model", o->model, "model")->capture_default_str();
   app.add_option("--batch", o->batch, "batch size")->capture_default_str();
   app.add_option("--seq", o->seq, "sequence length (GPT)")->capture_default_str();
+  app.add_option("--vocab", o->vocab, "vocabulary of GPT models (0: the model's own)")->capture_default_str();
   app.add_option("--precision", o->precision, "f32 or bf16")->capture_default_str();
   app.add_option("--steps", o->steps, "timed steps")->capture_default_str();
   app.add_option("--warmup", o->warmup, "untimed steps first")->capture_default_str();
@@ -48,8 +49,10 @@ const CommandRegistrar kBench("bench", "time training steps of a model on synthe
   return [o] {
     if (o->precision != "f32" && o->precision != "bf16") fail("--precision '{}' is not supported: use f32 or bf16", o->precision);
     if (o->steps < 1 || o->batch < 1 || o->seq < 1) fail("--steps, --batch and --seq must be at least 1");
+    if (o->vocab < 0) fail("--vocab {} is negative: give a vocabulary size, or 0 for the model's own", o->vocab);
     ModelOptions mo;
     mo.device = o->device;
+    mo.vocab_size = o->vocab;
     std::unique_ptr<Model> model = create_model(o->model, mo);
     Generator gen{7, 0};
     Tensor inputs, targets;

@@ -1,8 +1,10 @@
-// dma.copy and dma.copy3d: strided blocks between HBM, L2 and scratchpads, row by row.
+// dma.copy and dma.copy3d: strided blocks between HBM, L2 and scratchpads, row by row (between
+// host pointers when each block lies within one page).
 // Every byte of both blocks is checked to lie in its memory before anything is copied, and
 // blocks in the same memory must not share a byte (rows in the same block may: the later row
 // wins, in plane-major, row-major order).
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "sim/exec_context.h"
@@ -27,12 +29,20 @@ Memory& resolve_memory(const ExecContext& ctx, int i) {
   return ctx.memory.at(a.space, a.space == isa::Space::Spm && a.core >= 0 ? a.core : ctx.issued.core);
 }
 
-// Faults unless every byte of `block` lies inside its memory.
-void check_range(const ExecContext& ctx, int i, const Block& b) {
+// The bytes [lo, hi) that `block` spans.
+struct Extent {
+  __int128 lo, hi;
+};
+Extent extent(const Block& b) {
   __int128 plane_span = static_cast<__int128>(b.depth - 1) * b.plane_stride;
   __int128 row_span = static_cast<__int128>(b.rows - 1) * b.row_stride;
-  __int128 lo = b.base + std::min<__int128>(0, plane_span) + std::min<__int128>(0, row_span);
-  __int128 hi = b.base + std::max<__int128>(0, plane_span) + std::max<__int128>(0, row_span) + b.row_bytes;
+  return {b.base + std::min<__int128>(0, plane_span) + std::min<__int128>(0, row_span),
+          b.base + std::max<__int128>(0, plane_span) + std::max<__int128>(0, row_span) + b.row_bytes};
+}
+
+// Faults unless every byte of `block` lies inside its memory.
+void check_range(const ExecContext& ctx, int i, const Block& b) {
+  auto [lo, hi] = extent(b);
   const std::string& name = b.memory->name();
   if (lo < 0 || hi > b.memory->size_bytes())
     fault("{}: the block at {}[{:#x}] reaches bytes [{}, {}) outside the {}-byte {}", ctx.operand_name(i), name,
@@ -64,6 +74,27 @@ bool blocks_overlap(const Block& dst, const Block& src) {
   return false;
 }
 
+// When each block lies within one page (a scratchpad always does) and the source's page has
+// been written: the rows copied between host pointers, in the same order as copy_bytes would.
+bool copy_within_pages(const Block& dst, const Block& src, bool dense) {
+  Extent d = extent(dst), s = extent(src);
+  auto d_lo = static_cast<int64_t>(d.lo), s_lo = static_cast<int64_t>(s.lo);
+  const uint8_t* from = src.memory->written_span(s_lo, static_cast<int64_t>(s.hi - s.lo));
+  if (!from || !dst.memory->contiguous(d_lo, static_cast<int64_t>(d.hi - d.lo))) return false;
+  uint8_t* to = dst.memory->span(d_lo, static_cast<int64_t>(d.hi - d.lo));
+  auto row_bytes = static_cast<size_t>(dst.row_bytes);
+  for (int64_t p = 0; p < dst.depth; ++p) {
+    if (dense) {
+      std::memcpy(to + (dst.row_addr(p, 0) - d_lo), from + (src.row_addr(p, 0) - s_lo),
+                  row_bytes * static_cast<size_t>(dst.rows));
+      continue;
+    }
+    for (int64_t r = 0; r < dst.rows; ++r)
+      std::memcpy(to + (dst.row_addr(p, r) - d_lo), from + (src.row_addr(p, r) - s_lo), row_bytes);
+  }
+  return true;
+}
+
 }  // namespace
 
 void execute_dma(const ExecContext& ctx) {
@@ -92,6 +123,7 @@ void execute_dma(const ExecContext& ctx) {
           src.base, dst.memory->name(), dst.base);
 
   bool dense = dst.row_stride == dst.row_bytes && src.row_stride == src.row_bytes;
+  if (copy_within_pages(dst, src, dense)) return;
   for (int64_t p = 0; p < dst.depth; ++p) {
     if (dense) {
       copy_bytes(*dst.memory, dst.row_addr(p, 0), *src.memory, src.row_addr(p, 0), dst.rows * dst.row_bytes);

@@ -1,8 +1,9 @@
 // The Vector engine's instructions. Each reads all its inputs before writing its output, so
 // an output may share bytes with an input (vtranspose excepted, as documented). Arithmetic is
-// in f32 on values converted exactly from the tile dtype; results are rounded to nearest even
-// into the dtype once. max and min return NaN when either input is NaN.
-#include <cmath>
+// in f32 (vector_kernels.h) on values converted exactly from the tile dtype; results are
+// rounded to nearest even into the dtype once. f32 tiles are computed on where they lie in the
+// scratchpad; an input that the output overlaps other than exactly is copied first.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "base/random.h"
 #include "sim/exec_context.h"
 #include "sim/stochastic_round.h"
+#include "sim/vector_kernels.h"
 
 namespace tessera::sim {
 
@@ -17,9 +19,11 @@ namespace {
 
 using isa::Opcode;
 
-// Tiles as f32 work buffers, reused across instructions.
+// Work buffers, reused across instructions.
 struct Buffers {
   std::vector<float> x, y, z;
+  std::vector<uint8_t> bytes;
+  std::vector<int32_t> indices;
 };
 Buffers& buffers() {
   thread_local Buffers b;
@@ -32,58 +36,44 @@ void load(std::vector<float>& out, const uint8_t* src, DType dtype, int64_t coun
   convert_elements(src, dtype, out.data(), DType::F32, static_cast<size_t>(count));
 }
 
-void store(uint8_t* dst, DType dtype, const std::vector<float>& values, int64_t count) {
-  convert_elements(values.data(), DType::F32, dst, dtype, static_cast<size_t>(count));
+void store(uint8_t* dst, DType dtype, const float* values, int64_t count) {
+  convert_elements(values, DType::F32, dst, dtype, static_cast<size_t>(count));
 }
 
-float nan_max(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b); }
-float nan_min(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b); }
-
-float gelu_tanh(float x) {
-  const float k = 0.7978845608f;  // sqrt(2 / pi)
-  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+// An input tile as f32 values: the tile itself when it is f32 and the output (`dst`, `dst_bytes`)
+// does not overlap it, or is exactly it when `may_be_output` (the input is read in the output's
+// layout); otherwise its values copied into `buffer`.
+const float* f32_input(std::vector<float>& buffer, const uint8_t* src, DType dtype, int64_t count,
+                       const uint8_t* dst, int64_t dst_bytes, bool may_be_output) {
+  if (dtype == DType::F32 && ((may_be_output && src == dst) || !overlaps(src, count * 4, dst, dst_bytes)))
+    return reinterpret_cast<const float*>(src);
+  load(buffer, src, dtype, count);
+  return buffer.data();
 }
 
-float unary(isa::UnaryFn fn, float x) {
-  switch (fn) {
-    case isa::UnaryFn::Relu: return std::isnan(x) ? x : (x > 0.0f ? x : 0.0f);
-    case isa::UnaryFn::Gelu: return gelu_tanh(x);
-    case isa::UnaryFn::Exp: return std::exp(x);
-    case isa::UnaryFn::Log: return std::log(x);
-    case isa::UnaryFn::Neg: return -x;
-    case isa::UnaryFn::Sqrt: return std::sqrt(x);
-    case isa::UnaryFn::Recip: return 1.0f / x;
-    case isa::UnaryFn::Copy: return x;
-  }
-  return x;
-}
-
-float binary(isa::BinaryFn fn, float a, float b) {
-  switch (fn) {
-    case isa::BinaryFn::Add: return a + b;
-    case isa::BinaryFn::Sub: return a - b;
-    case isa::BinaryFn::Mul: return a * b;
-    case isa::BinaryFn::Div: return a / b;
-    case isa::BinaryFn::Max: return nan_max(a, b);
-    case isa::BinaryFn::Min: return nan_min(a, b);
-  }
-  return a;
+// Where an f32 result of `count` elements is computed: the output tile when it is f32, else a
+// buffer that `store` then rounds into it.
+float* f32_output(std::vector<float>& buffer, uint8_t* dst, DType dtype, int64_t count) {
+  if (dtype == DType::F32) return reinterpret_cast<float*>(dst);
+  buffer.resize(static_cast<size_t>(count));
+  return buffer.data();
 }
 
 void vunary(const ExecContext& ctx) {
-  int64_t rows = ctx.count(3), cols = ctx.count(4);
+  int64_t rows = ctx.count(3), cols = ctx.count(4), n = rows * cols;
   DType dtype = ctx.float_dtype(5);
   auto fn = ctx.as<isa::UnaryFn>(0);
   uint8_t* dst = ctx.tile(1, rows, cols, dtype);
   const uint8_t* src = ctx.tile(2, rows, cols, dtype);
-  std::vector<float>& x = buffers().x;
-  load(x, src, dtype, rows * cols);
-  for (float& v : x) v = unary(fn, v);
-  store(dst, dtype, x, rows * cols);
+  Buffers& b = buffers();
+  const float* x = f32_input(b.x, src, dtype, n, dst, n * 4, true);
+  float* out = f32_output(b.z, dst, dtype, n);
+  unary_f32(fn, x, out, n);
+  if (dtype != DType::F32) store(dst, dtype, out, n);
 }
 
 void vbinary(const ExecContext& ctx) {
-  int64_t rows = ctx.count(4), cols = ctx.count(5);
+  int64_t rows = ctx.count(4), cols = ctx.count(5), n = rows * cols;
   DType dtype = ctx.float_dtype(6);
   auto fn = ctx.as<isa::BinaryFn>(0);
   auto bcast = ctx.as<isa::Broadcast>(7);
@@ -92,16 +82,13 @@ void vbinary(const ExecContext& ctx) {
   uint8_t* dst = ctx.tile(1, rows, cols, dtype);
   const uint8_t* a = ctx.tile(2, rows, cols, dtype);
   const uint8_t* b = ctx.tile(3, b_rows, b_cols, dtype);
-  std::vector<float>&x = buffers().x, &y = buffers().y;
-  load(x, a, dtype, rows * cols);
-  load(y, b, dtype, b_rows * b_cols);
-  int64_t row_step = b_rows == 1 ? 0 : b_cols, col_step = b_cols == 1 ? 0 : 1;
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) {
-      float& v = x[static_cast<size_t>(i * cols + j)];
-      v = binary(fn, v, y[static_cast<size_t>(i * row_step + j * col_step)]);
-    }
-  store(dst, dtype, x, rows * cols);
+  Buffers& buf = buffers();
+  int64_t dst_bytes = n * 4;
+  const float* x = f32_input(buf.x, a, dtype, n, dst, dst_bytes, true);
+  const float* y = f32_input(buf.y, b, dtype, b_rows * b_cols, dst, dst_bytes, bcast == isa::Broadcast::None);
+  float* out = f32_output(buf.z, dst, dtype, n);
+  binary_f32(fn, x, y, out, rows, cols, b_rows == 1 ? 0 : b_cols, b_cols == 1 ? 0 : 1);
+  if (dtype != DType::F32) store(dst, dtype, out, n);
 }
 
 // Each row from its first element, then columns 1 .. cols-1 in order.
@@ -111,16 +98,8 @@ void vreduce(const ExecContext& ctx) {
   auto fn = ctx.as<isa::ReduceFn>(0);
   uint8_t* dst = ctx.tile(1, rows, 1, DType::F32);
   const uint8_t* src = ctx.tile(2, rows, cols, dtype);
-  std::vector<float>&x = buffers().x, &y = buffers().y;
-  load(x, src, dtype, rows * cols);
-  y.resize(static_cast<size_t>(rows));
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* row = x.data() + i * cols;
-    float r = row[0];
-    for (int64_t j = 1; j < cols; ++j) r = fn == isa::ReduceFn::Sum ? r + row[j] : nan_max(r, row[j]);
-    y[static_cast<size_t>(i)] = r;
-  }
-  store(dst, DType::F32, y, rows);
+  const float* x = f32_input(buffers().x, src, dtype, rows * cols, dst, rows * 4, false);
+  reduce_rows_f32(fn, x, reinterpret_cast<float*>(dst), rows, cols);
 }
 
 // rne: convert_elements (every pair of dtypes). stochastic: between float dtypes, element i
@@ -132,20 +111,36 @@ void vconvert(const ExecContext& ctx) {
   const uint8_t* src = ctx.tile(2, rows, cols, src_dtype);
   bool stochastic = ctx.as<isa::Rounding>(6) == isa::Rounding::Stochastic && is_floating(dst_dtype) &&
                     is_floating(src_dtype);
-  std::vector<uint8_t> out(static_cast<size_t>(n) * dtype_size(dst_dtype));
   if (!stochastic) {
+    auto dst_bytes = static_cast<int64_t>(n * dtype_size(dst_dtype));
+    if (!overlaps(dst, dst_bytes, src, static_cast<int64_t>(n * dtype_size(src_dtype))))
+      return convert_elements(src, src_dtype, dst, dst_dtype, static_cast<size_t>(n));
+    std::vector<uint8_t>& out = buffers().bytes;
+    out.resize(static_cast<size_t>(dst_bytes));
     convert_elements(src, src_dtype, out.data(), dst_dtype, static_cast<size_t>(n));
-  } else {
-    auto seed = static_cast<uint64_t>(ctx.imm(7));
-    std::vector<float>& x = buffers().x;
-    load(x, src, src_dtype, n);
-    for (int64_t i = 0; i < n; ++i) {
-      auto random = static_cast<uint32_t>(random_bits(seed, static_cast<uint64_t>(i)) >> 32);
-      x[static_cast<size_t>(i)] = stochastic_round(x[static_cast<size_t>(i)], dst_dtype, random);
-    }
-    store(out.data(), dst_dtype, x, n);
+    std::memcpy(dst, out.data(), out.size());
+    return;
   }
-  std::memcpy(dst, out.data(), out.size());
+  auto seed = static_cast<uint64_t>(ctx.imm(7));
+  std::vector<float>& x = buffers().x;
+  load(x, src, src_dtype, n);
+  for (int64_t i = 0; i < n; ++i) {
+    auto random = static_cast<uint32_t>(random_bits(seed, static_cast<uint64_t>(i)) >> 32);
+    x[static_cast<size_t>(i)] = stochastic_round(x[static_cast<size_t>(i)], dst_dtype, random);
+  }
+  store(dst, dst_dtype, x.data(), n);
+}
+
+// dst (cols x rows) from src (rows x cols), in blocks of src and of dst that stay in cache together.
+template <typename T>
+void transpose(uint8_t* dst_bytes, const uint8_t* src_bytes, int64_t rows, int64_t cols) {
+  auto* dst = reinterpret_cast<T*>(dst_bytes);
+  const auto* src = reinterpret_cast<const T*>(src_bytes);
+  constexpr int64_t kBlock = 32;
+  for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
+    for (int64_t j0 = 0; j0 < cols; j0 += kBlock)
+      for (int64_t i = i0; i < std::min(rows, i0 + kBlock); ++i)
+        for (int64_t j = j0; j < std::min(cols, j0 + kBlock); ++j) dst[j * rows + i] = src[i * cols + j];
 }
 
 void vtranspose(const ExecContext& ctx) {
@@ -155,18 +150,20 @@ void vtranspose(const ExecContext& ctx) {
   uint8_t* dst = ctx.tile(0, cols, rows, dtype);
   const uint8_t* src = ctx.tile(1, rows, cols, dtype);
   if (overlaps(dst, rows * cols * element, src, rows * cols * element)) fault("dst and src overlap");
-  constexpr int64_t kBlock = 32;  // a block of src and of dst stay in cache together
-  for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
-    for (int64_t j0 = 0; j0 < cols; j0 += kBlock)
-      for (int64_t i = i0; i < std::min(rows, i0 + kBlock); ++i)
-        for (int64_t j = j0; j < std::min(cols, j0 + kBlock); ++j)
-          std::memcpy(dst + (j * rows + i) * element, src + (i * cols + j) * element, static_cast<size_t>(element));
+  switch (element) {
+    case 1: return transpose<uint8_t>(dst, src, rows, cols);
+    case 2: return transpose<uint16_t>(dst, src, rows, cols);
+    case 4: return transpose<uint32_t>(dst, src, rows, cols);
+    case 8: return transpose<uint64_t>(dst, src, rows, cols);
+  }
+  TS_ASSERT(!"an element size of 1, 2, 4 or 8 bytes");
 }
 
-// The i32 indices, each checked to lie in [0, entries).
-std::vector<int32_t> read_indices(const ExecContext& ctx, int operand, int64_t rows, int64_t entries) {
+// The i32 indices, each checked to lie in [0, entries), copied before anything is written.
+const std::vector<int32_t>& read_indices(const ExecContext& ctx, int operand, int64_t rows, int64_t entries) {
   const uint8_t* p = ctx.tile(operand, rows, 1, DType::I32);
-  std::vector<int32_t> indices(static_cast<size_t>(rows));
+  std::vector<int32_t>& indices = buffers().indices;
+  indices.resize(static_cast<size_t>(rows));
   std::memcpy(indices.data(), p, indices.size() * sizeof(int32_t));
   for (int64_t i = 0; i < rows; ++i) {
     int32_t index = indices[static_cast<size_t>(i)];
@@ -183,42 +180,62 @@ void vgather(const ExecContext& ctx) {
   int64_t row_bytes = cols * static_cast<int64_t>(dtype_size(dtype));
   uint8_t* dst = ctx.tile(0, rows, cols, dtype);
   const uint8_t* table = ctx.tile(1, entries, cols, dtype);
-  std::vector<int32_t> indices = read_indices(ctx, 2, rows, entries);
-  std::vector<uint8_t> out(static_cast<size_t>(rows * row_bytes));
+  const std::vector<int32_t>& indices = read_indices(ctx, 2, rows, entries);
+  bool direct = !overlaps(dst, rows * row_bytes, table, entries * row_bytes);
+  std::vector<uint8_t>& buffer = buffers().bytes;
+  if (!direct) buffer.resize(static_cast<size_t>(rows * row_bytes));
+  uint8_t* out = direct ? dst : buffer.data();
   for (int64_t i = 0; i < rows; ++i)
-    std::memcpy(out.data() + i * row_bytes, table + indices[static_cast<size_t>(i)] * row_bytes,
+    std::memcpy(out + i * row_bytes, table + indices[static_cast<size_t>(i)] * row_bytes,
                 static_cast<size_t>(row_bytes));
-  std::memcpy(dst, out.data(), out.size());
+  if (!direct) std::memcpy(dst, out, static_cast<size_t>(rows * row_bytes));
 }
 
 // Rows in index order; a table row hit twice is rounded into the dtype after each addition.
 void vscatter_add(const ExecContext& ctx) {
   int64_t rows = ctx.count(3), cols = ctx.count(4), entries = ctx.count(5);
   DType dtype = ctx.float_dtype(6);
-  uint8_t* table = ctx.tile(0, entries, cols, dtype);
-  std::vector<int32_t> indices = read_indices(ctx, 1, rows, entries);
-  std::vector<float>&src = buffers().x, &row = buffers().y;
-  load(src, ctx.tile(2, rows, cols, dtype), dtype, rows * cols);
   auto row_bytes = static_cast<int64_t>(dtype_size(dtype)) * cols;
+  uint8_t* table = ctx.tile(0, entries, cols, dtype);
+  const std::vector<int32_t>& indices = read_indices(ctx, 1, rows, entries);
+  Buffers& b = buffers();
+  const uint8_t* src_tile = ctx.tile(2, rows, cols, dtype);
+  const float* src = f32_input(b.x, src_tile, dtype, rows * cols, table, entries * row_bytes, false);
+  std::vector<float>& row = b.y;
+  row.resize(static_cast<size_t>(cols));
   for (int64_t i = 0; i < rows; ++i) {
     uint8_t* target = table + indices[static_cast<size_t>(i)] * row_bytes;
-    load(row, target, dtype, cols);
-    for (int64_t j = 0; j < cols; ++j) row[static_cast<size_t>(j)] += src[static_cast<size_t>(i * cols + j)];
-    store(target, dtype, row, cols);
+    float* sum = f32_output(row, target, dtype, cols);
+    if (dtype != DType::F32) convert_elements(target, dtype, sum, DType::F32, static_cast<size_t>(cols));
+    const float* add = src + i * cols;
+    for (int64_t j = 0; j < cols; ++j) sum[j] += add[j];
+    if (dtype != DType::F32) store(target, dtype, sum, cols);
   }
+}
+
+template <typename T>
+void fill(uint8_t* dst, const uint8_t* element, int64_t count) {
+  T value;
+  std::memcpy(&value, element, sizeof value);
+  std::fill_n(reinterpret_cast<T*>(dst), count, value);
 }
 
 void vfill(const ExecContext& ctx) {
   int64_t rows = ctx.count(2), cols = ctx.count(3);
   DType dtype = ctx.dtype(4);
-  auto size = static_cast<int64_t>(dtype_size(dtype));
   uint8_t* dst = ctx.tile(0, rows, cols, dtype);
   float value;
   auto bits = static_cast<uint32_t>(ctx.imm(1));
   std::memcpy(&value, &bits, sizeof value);
   uint8_t element[8];
   convert_elements(&value, DType::F32, element, dtype, 1);
-  for (int64_t i = 0; i < rows * cols; ++i) std::memcpy(dst + i * size, element, static_cast<size_t>(size));
+  switch (dtype_size(dtype)) {
+    case 1: return fill<uint8_t>(dst, element, rows * cols);
+    case 2: return fill<uint16_t>(dst, element, rows * cols);
+    case 4: return fill<uint32_t>(dst, element, rows * cols);
+    case 8: return fill<uint64_t>(dst, element, rows * cols);
+  }
+  TS_ASSERT(!"an element size of 1, 2, 4 or 8 bytes");
 }
 
 // Element (i, j) draws at counter + i * cols + j (registers resolved at issue).

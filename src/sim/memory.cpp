@@ -42,6 +42,13 @@ uint8_t* Memory::span(int64_t addr, int64_t bytes) {
   return page(addr / page_bytes_) + addr % page_bytes_;
 }
 
+const uint8_t* Memory::written_span(int64_t addr, int64_t bytes) const {
+  TS_ASSERT(addr >= 0 && bytes >= 0 && addr + bytes <= size_bytes_);
+  if (!contiguous(addr, bytes)) return nullptr;
+  const Page& p = pages_[static_cast<size_t>(addr / page_bytes_)];
+  return p ? p.get() + addr % page_bytes_ : nullptr;
+}
+
 void Memory::read(int64_t addr, void* dst, int64_t bytes) const {
   TS_ASSERT(addr >= 0 && bytes >= 0 && addr + bytes <= size_bytes_);
   auto* out = static_cast<uint8_t*>(dst);

@@ -28,6 +28,9 @@ class Memory {
   uint8_t* span(int64_t addr, int64_t bytes);
   // Whether [addr, addr + bytes) lies within one page.
   bool contiguous(int64_t addr, int64_t bytes) const;
+  // A pointer to [addr, addr + bytes) when it lies within one page that has been written, else
+  // nullptr; allocates nothing.
+  const uint8_t* written_span(int64_t addr, int64_t bytes) const;
 
  private:
   struct FreeDeleter {

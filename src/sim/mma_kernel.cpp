@@ -1,7 +1,7 @@
-// The mma host kernel (see mma_kernel.h). Inputs are converted to f32 once per call: a row by
-// row, b into panels of kPanel columns laid out p-major, so that the micro-kernel reads, for
-// each p in increasing order, one contiguous row of its panel and broadcasts a[i][p] for
-// kRows rows of acc, keeping the kRows x kPanel accumulators in registers through all of k.
+// The mma host kernel (see mma_kernel.h). Inputs are converted to f32 once per call; the
+// micro-kernel reads, for each p in increasing order, up to kPanel columns of b's row p in
+// place (masked at the edge) and broadcasts a[i][p] for up to kRows rows of acc, keeping the
+// accumulators in registers through all of k.
 #include "sim/mma_kernel.h"
 
 #include <immintrin.h>
@@ -25,51 +25,66 @@ void to_f32(const void* src, DType dtype, float* dst, int64_t count) {
 
 #ifdef __AVX512F__
 
-const uint8_t* row_of(const void* tile, int64_t row, int64_t cols, DType dtype) {
-  return static_cast<const uint8_t*>(tile) + row * cols * static_cast<int64_t>(dtype_size(dtype));
-}
-
-constexpr int kRows = 8;     // rows of acc per micro-kernel
-constexpr int kVectors = 3;  // 16-float vectors per panel row
+constexpr int kRows = 6;     // rows of acc per micro-kernel at most
+constexpr int kVectors = 4;  // 16-float vectors per panel at most: 6 x 4 accumulators in registers
 constexpr int kPanel = kVectors * 16;
 
-// acc rows [0, R) x the panel's columns (valid ones in `masks`) over all k.
-template <int R>
-void micro_kernel(const float* a, int64_t lda, const float* panel, int64_t k, float* acc, int64_t ldc,
+// acc rows [0, R) x columns [0, 16 V) (valid ones in `masks`) over all k, b read in place.
+template <int R, int V>
+void micro_kernel(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t k, float* acc, int64_t ldc,
                   const __mmask16* masks, bool accumulate) {
-  __m512 sum[R][kVectors];
+  __m512 sum[R][V];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
-#pragma GCC unroll 3
-    for (int v = 0; v < kVectors; ++v)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v)
       sum[r][v] = accumulate ? _mm512_maskz_loadu_ps(masks[v], acc + r * ldc + v * 16) : _mm512_setzero_ps();
   for (int64_t p = 0; p < k; ++p) {
-    __m512 b[kVectors];
-#pragma GCC unroll 3
-    for (int v = 0; v < kVectors; ++v) b[v] = _mm512_loadu_ps(panel + p * kPanel + v * 16);
+    __m512 bv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) bv[v] = _mm512_maskz_loadu_ps(masks[v], b + p * ldb + v * 16);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       __m512 ar = _mm512_set1_ps(a[r * lda + p]);
-#pragma GCC unroll 3
-      for (int v = 0; v < kVectors; ++v) sum[r][v] = _mm512_fmadd_ps(ar, b[v], sum[r][v]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) sum[r][v] = _mm512_fmadd_ps(ar, bv[v], sum[r][v]);
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
-#pragma GCC unroll 3
-    for (int v = 0; v < kVectors; ++v) _mm512_mask_storeu_ps(acc + r * ldc + v * 16, masks[v], sum[r][v]);
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(acc + r * ldc + v * 16, masks[v], sum[r][v]);
 }
 
-using MicroKernel = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, const __mmask16*, bool);
-constexpr MicroKernel kMicroKernels[kRows + 1] = {nullptr,          micro_kernel<1>, micro_kernel<2>,
-                                                  micro_kernel<3>,  micro_kernel<4>, micro_kernel<5>,
-                                                  micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>};
+using MicroKernel = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*, int64_t,
+                             const __mmask16*, bool);
+template <int V>
+constexpr MicroKernel kRowKernels[kRows + 1] = {nullptr,           micro_kernel<1, V>, micro_kernel<2, V>,
+                                                micro_kernel<3, V>, micro_kernel<4, V>, micro_kernel<5, V>,
+                                                micro_kernel<6, V>};
+// By vectors, then rows.
+constexpr const MicroKernel* kMicroKernels[kVectors + 1] = {nullptr, kRowKernels<1>, kRowKernels<2>, kRowKernels<3>,
+                                                            kRowKernels<4>};
 
-// Work is handed out dynamically (a host thread may be descheduled) in tasks of one column
-// panel and a group of row blocks; a thread converts a once, when it gets its first task, and
-// packs each task's panel into a buffer of its own. Tasks write disjoint parts of acc.
+// Converts `count` elements to f32 in chunks shared among the threads of the enclosing team.
+void to_f32_shared(const void* src, DType dtype, float* dst, int64_t count) {
+  constexpr int64_t kChunk = 16384;
+  auto element = static_cast<int64_t>(dtype_size(dtype));
+#pragma omp for schedule(static)
+  for (int64_t begin = 0; begin < count; begin += kChunk)
+    to_f32(static_cast<const uint8_t*>(src) + begin * element, dtype, dst + begin, std::min(kChunk, count - begin));
+}
+
+// a and b are converted to f32 once per call, by all threads; then tasks of one column panel
+// and a group of row blocks are handed out dynamically (a host thread may be descheduled) and
+// write disjoint parts of acc.
 void mma_f32(float* acc, const void* a, const void* b, DType dtype, int64_t m, int64_t n, int64_t k,
              bool accumulate) {
+  thread_local std::vector<float> a32, b32;
+  a32.resize(static_cast<size_t>(m * k));
+  b32.resize(static_cast<size_t>(k * n));
+  float* a_f32 = a32.data();
+  float* b_f32 = b32.data();
   constexpr int64_t kTasks = 16;  // enough to balance a few threads
   int64_t row_blocks = (m + kRows - 1) / kRows, col_blocks = (n + kPanel - 1) / kPanel;
   int64_t groups = std::clamp<int64_t>((kTasks + col_blocks - 1) / col_blocks, 1, row_blocks);
@@ -78,26 +93,14 @@ void mma_f32(float* acc, const void* a, const void* b, DType dtype, int64_t m, i
 
 #pragma omp parallel if (parallel)
   {
-    thread_local std::vector<float> a32, panel, row;
-    bool converted = false;
+    to_f32_shared(a, dtype, a_f32, m * k);
+    to_f32_shared(b, dtype, b_f32, k * n);  // each omp for ends at a barrier
 #pragma omp for schedule(dynamic, 1) nowait
     for (int64_t task = 0; task < col_blocks * groups; ++task) {
       int64_t jb = task / groups, group = task % groups;
       int64_t j0 = jb * kPanel;
-      if (!converted) {
-        a32.resize(static_cast<size_t>(m * k));
-        for (int64_t i = 0; i < m; ++i) to_f32(row_of(a, i, k, dtype), dtype, a32.data() + i * k, k);
-        converted = true;
-      }
-      // panel (k, kPanel): b's columns j0 .. j0 + kPanel - 1, zero beyond n.
       int64_t cols = std::min<int64_t>(kPanel, n - j0);
-      auto element = static_cast<int64_t>(dtype_size(dtype));
-      panel.resize(static_cast<size_t>(k * kPanel));
-      row.assign(kPanel, 0.0f);
-      for (int64_t p = 0; p < k; ++p) {
-        to_f32(row_of(b, p, n, dtype) + j0 * element, dtype, row.data(), cols);
-        std::copy_n(row.data(), kPanel, panel.data() + p * kPanel);
-      }
+      int vectors = static_cast<int>((cols + 15) / 16);
       __mmask16 masks[kVectors];
       for (int v = 0; v < kVectors; ++v) {
         int64_t valid = std::clamp<int64_t>(cols - v * 16, 0, 16);
@@ -106,7 +109,7 @@ void mma_f32(float* acc, const void* a, const void* b, DType dtype, int64_t m, i
       for (int64_t ib = group * blocks_per_group; ib < std::min(row_blocks, (group + 1) * blocks_per_group); ++ib) {
         int64_t i0 = ib * kRows;
         int rows = static_cast<int>(std::min<int64_t>(kRows, m - i0));
-        kMicroKernels[rows](a32.data() + i0 * k, k, panel.data(), k, acc + i0 * n + j0, n, masks, accumulate);
+        kMicroKernels[vectors][rows](a_f32 + i0 * k, k, b_f32 + j0, n, k, acc + i0 * n + j0, n, masks, accumulate);
       }
     }
   }

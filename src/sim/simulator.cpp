@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -55,6 +56,11 @@ class Run {
  private:
   bool issue(int core, bool beyond_lookahead);
   std::optional<double> ready_cycle(int core, int slot) const;
+  // Recomputes ready_ for the engines of `core`, after its queues, engines or semaphores changed.
+  void refresh(int core);
+  // The engine (core * kQueues + slot) whose head can start first, ties going round-robin from
+  // next_; -1 when none can start.
+  int earliest() const;
   void execute_head(int core, int slot, double start);
   bool release_barrier();
   [[noreturn]] void deadlock() const;
@@ -70,6 +76,10 @@ class Run {
   SimResult result_;
   int64_t executed_ = 0;
   int next_ = 0;  // round-robin position among engines
+  // Per engine, ready_cycle(core, slot), or kNever when it is nothing. Only the core that ran an
+  // instruction or queued one changes, so only its entries are recomputed.
+  static constexpr double kNever = std::numeric_limits<double>::infinity();
+  std::vector<double> ready_;
 };
 
 template <typename Place>
@@ -157,6 +167,23 @@ void Run::execute_head(int core, int slot, double start) {
   for (SimObserver* o : options_.observers) o->on_instruction(head.issued, interval);
 }
 
+void Run::refresh(int core) {
+  for (int s = 0; s < kQueues; ++s)
+    ready_[static_cast<size_t>(core * kQueues + s)] = ready_cycle(core, s).value_or(kNever);
+}
+
+int Run::earliest() const {
+  int best = -1;
+  double best_cycle = kNever;
+  auto scan = [&](int from, int to) {
+    for (int e = from; e < to; ++e)
+      if (ready_[static_cast<size_t>(e)] < best_cycle) best = e, best_cycle = ready_[static_cast<size_t>(e)];
+  };
+  scan(next_, static_cast<int>(ready_.size()));
+  scan(0, next_);
+  return best;
+}
+
 // When every front end has stopped at a barrier (and every queue is empty): releases them
 // all at the cycle the last engine finished. Returns false when a core has finished instead.
 bool Run::release_barrier() {
@@ -208,24 +235,32 @@ void Run::deadlock() const {
 }
 
 SimResult Run::run() {
-  int engines = static_cast<int>(cores_.size()) * kQueues;
+  int cores = static_cast<int>(cores_.size()), engines = cores * kQueues;
+  ready_.assign(static_cast<size_t>(engines), kNever);
+  // The front ends that may queue more: every core at first and after a barrier or a queue
+  // beyond the lookahead, else the core whose engine last ran (no other core changed).
+  int changed = 0;
+  bool all_changed = true;
   while (true) {
-    for (size_t c = 0; c < cores_.size(); ++c) issue(static_cast<int>(c), false);
-    // The engine whose head can start first; ties go round-robin from next_.
-    int best = -1;
-    double best_cycle = 0;
-    for (int k = 0; k < engines; ++k) {
-      int e = (next_ + k) % engines;
-      std::optional<double> cycle = ready_cycle(e / kQueues, e % kQueues);
-      if (cycle && (best < 0 || *cycle < best_cycle)) best = e, best_cycle = *cycle;
+    if (all_changed) {
+      for (int c = 0; c < cores; ++c)
+        if (issue(c, false)) refresh(c);
+    } else if (issue(changed, false)) {
+      refresh(changed);
     }
+    all_changed = false;
+    int best = earliest();
     if (best >= 0) {
-      execute_head(best / kQueues, best % kQueues, best_cycle);
+      changed = best / kQueues;
+      execute_head(changed, best % kQueues, ready_[static_cast<size_t>(best)]);
+      refresh(changed);
       next_ = (best + 1) % engines;
       continue;
     }
+    all_changed = true;
     bool queued = false;
-    for (size_t c = 0; c < cores_.size(); ++c) queued |= issue(static_cast<int>(c), true);
+    for (int c = 0; c < cores; ++c)
+      if (issue(c, true)) refresh(c), queued = true;
     if (queued) continue;
     // No engine can start and no front end can issue: every front end has finished or waits
     // at a barrier, and the queues left hold only blocked waits.
@@ -233,7 +268,10 @@ SimResult Run::run() {
     bool all_done = std::all_of(cores_.begin(), cores_.end(),
                                 [](const CoreState& cs) { return cs.front.state() == FrontEnd::State::Done; });
     if (drained && all_done) break;
-    if (drained && release_barrier()) continue;
+    if (drained && release_barrier()) {
+      for (int c = 0; c < cores; ++c) refresh(c);
+      continue;
+    }
     deadlock();
   }
   for (const CoreState& cs : cores_)

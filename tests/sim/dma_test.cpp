@@ -65,6 +65,58 @@ TEST(Dma, ThreeDimensionalCopyWithNegativeStrides) {
   EXPECT_EQ(read<uint8_t>(sim.memory().spm(0), 0, want.size()), want);
 }
 
+// Blocks within one page each are copied between host pointers, others page by page: random
+// 3-D blocks (gaps, repeated and reversed rows, planes) from HBM and scratchpad to HBM and
+// scratchpad, some crossing HBM's 1 MiB pages, some reading pages never written, against the
+// byte reference, with the memories' allocated bytes unchanged by reads.
+TEST(Dma, RandomBlocksWithinAndAcrossPagesMatchTheReference) {
+  constexpr int64_t kHalf = 2 << 20;  // HBM: sources in [0, 2 MiB), destinations in [2, 4) MiB
+  constexpr int64_t kSpmHalf = 128 << 10;
+  const std::vector<uint8_t> hbm_start = random_bytes(4 << 20, 1), spm_start = random_bytes(256 << 10, 2);
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    SCOPED_TRACE(fmt::format("seed {}", seed));
+    uint64_t counter = 0;
+    auto below = [&](int64_t n) {
+      return static_cast<int64_t>(random_bits(seed, counter++) % static_cast<uint64_t>(n));
+    };
+    Simulator sim(small_t1(1));
+    std::vector<uint8_t> hbm_bytes = hbm_start, spm_bytes = spm_start;
+    if (below(4) == 0) std::fill(hbm_bytes.begin() + (1 << 20), hbm_bytes.begin() + (2 << 20), 0);  // never written
+    for (int64_t page = 0; page < 4; ++page)
+      if (hbm_bytes[static_cast<size_t>(page << 20)] || hbm_bytes[static_cast<size_t>((page << 20) + 1)])
+        sim.memory().hbm().write(page << 20, hbm_bytes.data() + (page << 20), 1 << 20);
+    sim.memory().spm(0).write(0, spm_bytes.data(), 256 << 10);
+    int64_t allocated = sim.memory().hbm().allocated_bytes();
+
+    int64_t depth = 1 + below(3), rows = 1 + below(16), row_bytes = 1 + below(300);
+    auto stride = [&] {
+      int64_t st = row_bytes + below(3) * below(64);
+      return below(8) == 0 ? 0 : (below(4) == 0 ? -st : st);
+    };
+    int64_t ds = stride(), ss = stride(), dps = depth == 1 ? 0 : 8192 - below(2) * 16384, sps = 8192;
+    // Each block's lowest byte: around HBM's page boundary at 1 MiB (sources) or 3 MiB
+    // (destinations), anywhere in the scratchpad's lower or upper half. Blocks span < 24 KiB.
+    auto lowest = [&](int64_t row_stride, int64_t plane_stride) {
+      return std::min<int64_t>(0, row_stride * (rows - 1)) + std::min<int64_t>(0, plane_stride * (depth - 1));
+    };
+    bool dst_hbm = below(2) == 0, src_hbm = below(2) == 0;
+    int64_t src_low = src_hbm ? (1 << 20) - 20000 + below(40000) : below(kSpmHalf - 40000);
+    int64_t dst_low = dst_hbm ? kHalf + (1 << 20) - 20000 + below(40000) : kSpmHalf + below(kSpmHalf - 40000);
+    int64_t s = src_low - lowest(ss, sps), d = dst_low - lowest(ds, dps);
+    std::vector<uint8_t>& src = src_hbm ? hbm_bytes : spm_bytes;
+    std::vector<uint8_t> want = dst_hbm ? hbm_bytes : spm_bytes;
+    copy_reference(want, d, src, s, depth, rows, row_bytes, ds, ss, dps, sps);
+    Instruction copy = ins(Opcode::DmaCopy3d, {dst_hbm ? hbm(d) : spm(d), src_hbm ? hbm(s) : spm(s), imm(depth),
+                                               imm(rows), imm(row_bytes), imm(ds), imm(ss), imm(dps), imm(sps)});
+    sim.run(isa::Program{{std::vector<Instruction>{copy}}});
+    Memory& out = dst_hbm ? sim.memory().hbm() : sim.memory().spm(0);
+    int64_t half = dst_hbm ? kHalf : kSpmHalf;
+    ASSERT_EQ(read<uint8_t>(out, half, static_cast<size_t>(half)),
+              std::vector<uint8_t>(want.begin() + half, want.end()));
+    if (!dst_hbm) EXPECT_EQ(sim.memory().hbm().allocated_bytes(), allocated);
+  }
+}
+
 TEST(Dma, ReachesAnotherCoresScratchpad) {
   arch::ChipSpec chip = small_t1(4);
   Simulator sim(chip);

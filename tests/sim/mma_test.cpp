@@ -69,6 +69,29 @@ TEST(Mma, KernelMatchesTheReferenceBitForBitForEveryDtypeAndShape) {
   }
 }
 
+// The kernel's blocks (up to 6 rows by 4 vectors of 16 columns, masked at the edges, and in
+// parallel above 2^20 multiply-adds) against the reference on random shapes around them.
+TEST(Mma, KernelMatchesTheReferenceOnRandomShapes) {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    auto below = [&, counter = uint64_t{0}](int64_t n) mutable {
+      return 1 + static_cast<int64_t>(random_bits(seed, counter++) % static_cast<uint64_t>(n));
+    };
+    DType dtype = seed % 3 == 0 ? DType::F8E4M3 : DType::BF16;
+    bool large = seed % 8 == 0;
+    int64_t m = below(large ? 150 : 40), n = below(large ? 150 : 140), k = below(large ? 120 : 70);
+    bool accumulate = seed % 2 == 0;
+    SCOPED_TRACE(fmt::format("{} {}x{}x{} accumulate={}", dtype_name(dtype), m, n, k, accumulate));
+    auto a = random_tile(dtype, m * k, seed * 3), b = random_tile(dtype, k * n, seed * 3 + 1);
+    std::vector<float> acc0(static_cast<size_t>(m * n));
+    for (size_t i = 0; i < acc0.size(); ++i) acc0[i] = random_normal(seed * 3 + 2, i);
+    std::vector<float> acc = acc0;
+    mma_tile(acc.data(), a.data(), b.data(), dtype, m, n, k, accumulate);
+    std::vector<float> expected = reference(acc0, a, b, dtype, m, n, k, accumulate);
+    for (size_t i = 0; i < acc.size(); ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(acc[i]), std::bit_cast<uint32_t>(expected[i])) << "element " << i;
+  }
+}
+
 TEST(Mma, SumsInIncreasingKWithARoundingAfterEveryAddition) {
   // Products 2^24, 1, -2^24: in order, 2^24 + 1 rounds (tie to even) to 2^24 and the sum ends
   // at 0; any other order, or an exact sum, gives 1.

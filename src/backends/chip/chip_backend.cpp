@@ -8,6 +8,7 @@
 #include <set>
 
 #include "arch/chip_loader.h"
+#include "backends/chip/pack.h"
 #include "base/error.h"
 #include "runtime/launch.h"
 
@@ -130,14 +131,15 @@ int64_t ChipBackend::stage(Staging& hbm, const void* host, int64_t bytes) {
 }
 
 int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) {
-  std::vector<float> packed = load_all(v);
+  if (v.dtype == DType::F32 && v.is_contiguous()) return stage(hbm, v.data, v.numel() * 4);
+  std::vector<float> packed = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
   return stage(hbm, packed.data(), static_cast<int64_t>(packed.size() * sizeof(float)));
 }
 
 int64_t ChipBackend::stage_as(Staging& hbm, const View& v, DType dtype) {
   auto bytes = static_cast<int64_t>(v.numel() * dtype_size(dtype));
   if (v.dtype == dtype && v.is_contiguous()) return stage(hbm, v.data, bytes);
-  std::vector<float> values = load_all(v);
+  std::vector<float> values = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
   std::vector<uint8_t> packed(static_cast<size_t>(bytes));
   convert_elements(values.data(), DType::F32, packed.data(), dtype, values.size());
   return stage(hbm, packed.data(), bytes);
@@ -150,7 +152,10 @@ void ChipBackend::fetch_as(const View& dst, int64_t hbm_addr, DType dtype) {
   fetch(bytes.data(), hbm_addr, static_cast<int64_t>(bytes.size()));
   std::vector<float> values(static_cast<size_t>(dst.numel()));
   convert_elements(bytes.data(), dtype, values.data(), DType::F32, values.size());
-  store_all(dst, values);
+  if (dst.dtype == DType::F32)
+    unpack_f32(values, dst);
+  else
+    store_all(dst, values);
 }
 
 void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {
@@ -163,7 +168,10 @@ void ChipBackend::fetch_f32(const View& dst, int64_t hbm_addr) {
   if (dst.dtype == DType::F32 && dst.is_contiguous()) return fetch(dst.data, hbm_addr, dst.numel() * 4);
   std::vector<float> values(static_cast<size_t>(dst.numel()));
   fetch(values.data(), hbm_addr, dst.numel() * 4);
-  store_all(dst, values);
+  if (dst.dtype == DType::F32)
+    unpack_f32(values, dst);
+  else
+    store_all(dst, values);
 }
 
 void ChipBackend::run(Kernel kernel, const isa::Program& program) {
