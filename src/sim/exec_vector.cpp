@@ -248,7 +248,7 @@ void vrandom(const ExecContext& ctx) {
   x.resize(static_cast<size_t>(rows * cols));
   for (int64_t e = 0; e < rows * cols; ++e)
     x[static_cast<size_t>(e)] = random_uniform(seed, counter + static_cast<uint64_t>(e));
-  store(dst, dtype, x, rows * cols);
+  store(dst, dtype, x.data(), rows * cols);
 }
 
 }  // namespace
