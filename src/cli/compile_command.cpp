@@ -85,8 +85,8 @@ void compile(const Options& o) {
               "%.1f %% of peak\n",
               compiler::to_string(kernel).c_str(), chip.name.c_str(), static_cast<long long>(tiling.m),
               static_cast<long long>(tiling.n), static_cast<long long>(tiling.k),
-              static_cast<long long>(tiling.chunks), static_cast<long long>(tiling.splits), tuned ? "tuned" : "planned", t.cycles, t.seconds * 1e6,
-              t.percent_of_peak);
+              static_cast<long long>(tiling.chunks), static_cast<long long>(tiling.splits), tuned ? "tuned" : "planned",
+              t.cycles, t.seconds * 1e6, t.percent_of_peak);
 }
 
 const CommandRegistrar kCompile("compile", "lower a kernel to a tile program and predict its time", [](CLI::App& app) {

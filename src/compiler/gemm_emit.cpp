@@ -133,7 +133,8 @@ void GemmEmitter::body(const GemmTile& tile, const GemmStep& s, std::vector<Inst
     case Op::Store: {
       int64_t src = vector_epilogue(k_) ? l_.out : l_.acc;
       if (t_.splits > 1) {  // an f32 partial sum into the L2 workspace
-        Operand dst{OperandKind::Addr, 0, {isa::Space::L2, -1, -1, partial_address(k_, tile.part, tile.batch, i0 + r0, j0)}};
+        int64_t at = partial_address(k_, tile.part, tile.batch, i0 + r0, j0);
+        Operand dst{OperandKind::Addr, 0, {isa::Space::L2, -1, -1, at}};
         out.push_back(copy(dst, spm(src + r0 * nj * 4), r1 - r0, nj * 4, N * 4, nj * 4));
         return;
       }

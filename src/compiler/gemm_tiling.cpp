@@ -34,6 +34,11 @@ GemmTiling granules(const arch::ChipSpec& chip, DType input) {
 // Tile sizes along a dimension of `dim`: the granule's powers of two, the whole dimension, and,
 // when `parts` > 1, the dimension cut into 2 .. `parts` equal parts rounded up to the granule
 // (768 over 4 cores: 192), so that a few tiles can cover the cores evenly.
+// Whether the planner shapes tiles to the GEMM (even cuts, K splits): a systolic array's compiler
+// does; the GPU presets keep the power-of-two tiles of the libraries they are measured with
+// (cuBLAS; split-K is planned above the compiler, in perf/kernel_costs.h).
+bool shapes_tiles(const arch::ChipSpec& chip) { return chip.matrix.kind == arch::MatrixKind::systolic; }
+
 std::vector<int64_t> sizes(int64_t granule, int64_t dim, int64_t parts) {
   std::vector<int64_t> out;
   for (int p = 0; p < kMaxDoublings && (granule << p) < dim; ++p) out.push_back(granule << p);
@@ -107,15 +112,16 @@ std::vector<std::pair<GemmTiling, double>> gemm_tiling_candidates(const GemmKern
     return at->second;
   };
   std::vector<std::pair<GemmTiling, double>> out;
-  for (int64_t tm : sizes(g.m, kernel.m, chip.cores)) {
-    for (int64_t tn : sizes(g.n, kernel.n, chip.cores)) {
+  const int64_t parts = shapes_tiles(chip) ? chip.cores : 1, most_splits = shapes_tiles(chip) ? chip.cores : 1;
+  for (int64_t tm : sizes(g.m, kernel.m, parts)) {
+    for (int64_t tn : sizes(g.n, kernel.n, parts)) {
       for (int64_t tk : sizes(g.k, kernel.k, 1)) {
         auto step = [&](int64_t k) {
           return std::max(mma_time(tm, tn, k), static_cast<double>(tm + tn) * k * in / l2_per_core);
         };
         int64_t tiles = kernel.batch * ceil_div(kernel.m, tm) * ceil_div(kernel.n, tn);
         int64_t k_steps = ceil_div(kernel.k, tk);
-        for (int64_t splits = 1; splits <= chip.cores; splits *= 2) {
+        for (int64_t splits = 1; splits <= most_splits; splits *= 2) {
           if (splits > 1 && (tiles >= chip.cores || !splittable(kernel, splits, tk, chip))) break;
           GemmTiling t{tm, tn, tk, std::min(kDefaultChunks, tm), 8, splits};
           if (gemm_layout(splits > 1 ? partial : kernel, t).bytes > chip.scratchpad_bytes) continue;

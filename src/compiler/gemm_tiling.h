@@ -43,11 +43,11 @@ bool vector_epilogue(const GemmKernel& k);  // the output is rounded or accumula
 GemmLayout gemm_layout(const GemmKernel& kernel, const GemmTiling& tiling);
 
 // The planner's tiling: among tiles built from the matrix engine's granules (the systolic
-// array's side; a tensor core's smallest MMA tile and 32 bytes of depth; also a dimension cut
-// evenly over up to `cores` tiles) that fit the scratchpad, the one with the fewest estimated
+// array's side; a tensor core's smallest MMA tile and 32 bytes of depth; on a systolic chip also
+// a dimension cut evenly over up to `cores` tiles) that fit the scratchpad, the one with the fewest estimated
 // cycles (waves of tiles over the cores, each k-step the longer of its mma and its operands'
-// share of the L2 bandwidth); ties go to the larger tile. When there are fewer tiles than cores,
-// K may also be split in 2, 4, ... parts (each a whole number of k-steps) whose f32 partial
+// share of the L2 bandwidth); ties go to the larger tile. On a systolic chip with fewer tiles than
+// cores, K may also be split in 2, 4, ... parts (each a whole number of k-steps) whose f32 partial
 // sums fit the L2, the estimate adding their round trip through the L2. An Error when no tile fits.
 GemmTiling plan_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip);
 
