@@ -27,8 +27,8 @@ struct Options {
 };
 
 std::string tiling_text(const compiler::GemmTiling& t) {
-  return fmt::format("tile {}x{}x{}, {} row chunk{}, groups of {} tile rows", t.m, t.n, t.k, t.chunks,
-                     t.chunks == 1 ? "" : "s", t.group_rows);
+  return fmt::format("tile {}x{}x{}, {} row chunk{}, groups of {} tile rows, k in {} part{}", t.m, t.n, t.k,
+                     t.chunks, t.chunks == 1 ? "" : "s", t.group_rows, t.splits, t.splits == 1 ? "" : "s");
 }
 
 void tune(const compiler::GemmKernel& kernel, const arch::ChipSpec& chip, double seconds) {
@@ -81,11 +81,12 @@ void compile(const Options& o) {
   }
   compiler::GemmTime t = compiler::time_gemm(*lowering, chip);
   const compiler::GemmTiling& tiling = lowering->tiling;
-  std::printf("%s on %s: tile %lldx%lldx%lld (%lld row chunks, %s), %.0f cycles, %.3f us, %.1f %% of peak\n",
+  std::printf("%s on %s: tile %lldx%lldx%lld (%lld row chunks, k in %lld parts, %s), %.0f cycles, %.3f us, "
+              "%.1f %% of peak\n",
               compiler::to_string(kernel).c_str(), chip.name.c_str(), static_cast<long long>(tiling.m),
               static_cast<long long>(tiling.n), static_cast<long long>(tiling.k),
-              static_cast<long long>(tiling.chunks), tuned ? "tuned" : "planned", t.cycles, t.seconds * 1e6,
-              t.percent_of_peak);
+              static_cast<long long>(tiling.chunks), static_cast<long long>(tiling.splits), tuned ? "tuned" : "planned",
+              t.cycles, t.seconds * 1e6, t.percent_of_peak);
 }
 
 const CommandRegistrar kCompile("compile", "lower a kernel to a tile program and predict its time", [](CLI::App& app) {

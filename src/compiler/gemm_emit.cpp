@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "compiler/gemm_reduction.h"
 
 namespace tessera::compiler {
 
@@ -69,7 +70,8 @@ void GemmEmitter::emit(int core, const GemmStep& step, std::vector<Instruction>&
 
 void GemmEmitter::body(const GemmTile& tile, const GemmStep& s, std::vector<Instruction>& out) const {
   const int64_t M = k_.m, N = k_.n, K = k_.k;
-  const int64_t i0 = tile.row * t_.m, j0 = tile.col * t_.n, p0 = static_cast<int64_t>(s.kk) * t_.k;
+  const int64_t k_steps = (K + t_.k - 1) / t_.k / t_.splits;  // per part
+  const int64_t i0 = tile.row * t_.m, j0 = tile.col * t_.n, p0 = (tile.part * k_steps + s.kk) * t_.k;
   const int64_t mi = std::min(t_.m, M - i0), nj = std::min(t_.n, N - j0), kc = std::min(t_.k, K - p0);
   const DType mat = k_.matrix_dtype();
   const int64_t ea = size_of(k_.a_dtype), eb = size_of(k_.b_dtype), eo = size_of(k_.out_dtype), em = size_of(mat);
@@ -130,6 +132,12 @@ void GemmEmitter::body(const GemmTile& tile, const GemmStep& s, std::vector<Inst
     }
     case Op::Store: {
       int64_t src = vector_epilogue(k_) ? l_.out : l_.acc;
+      if (t_.splits > 1) {  // an f32 partial sum into the L2 workspace
+        int64_t at = partial_address(k_, tile.part, tile.batch, i0 + r0, j0);
+        Operand dst{OperandKind::Addr, 0, {isa::Space::L2, -1, -1, at}};
+        out.push_back(copy(dst, spm(src + r0 * nj * 4), r1 - r0, nj * 4, N * 4, nj * 4));
+        return;
+      }
       out.push_back(copy(hbm(kArgOut, (out_base + (i0 + r0) * N + j0) * eo), spm(src + r0 * nj * eo), r1 - r0,
                          nj * eo, N * eo, nj * eo));
       return;

@@ -2,7 +2,8 @@
 // Vector instructions and its signals. HBM addresses are relative to three address registers,
 // the kernel's arguments, which each core's program sets first (`li r1, A`, `li r2, B`,
 // `li r3, OUT`): a launch patches those three instructions (set_gemm_args), so that one program
-// serves any placement of the operands.
+// serves any placement of the operands. With K split, `kernel` is the partial kernel
+// (gemm_reduction.h) and tiles store their partial sums to the L2 workspace.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -29,7 +29,14 @@ std::unique_ptr<GemmLowering> lower_gemm(const GemmKernel& kernel, const arch::C
   if (t.m <= 0 || t.n <= 0 || t.k <= 0 || t.chunks <= 0 || t.chunks > 64 || t.group_rows <= 0)
     fail("{}: tiling {}x{}x{}, {} chunks, groups of {} rows: sizes must be positive, chunks at most 64",
          to_string(kernel), t.m, t.n, t.k, t.chunks, t.group_rows);
-  l->layout = gemm_layout(kernel, t);
+  if (t.splits > 1 && !splittable(kernel, t.splits, t.k, chip))
+    fail("{}: k in {} parts of k-steps of {}: the {} k-steps must be a multiple of the parts, and their {} byte "
+         "workspace fit chip {}'s L2 of {} bytes",
+         to_string(kernel), t.splits, t.k, (kernel.k + t.k - 1) / t.k, gemm_workspace_bytes(kernel, t.splits),
+         chip.name, chip.l2_bytes);
+  if (t.splits < 1) fail("{}: k in {} parts: give 1 or more", to_string(kernel), t.splits);
+  l->product = t.splits > 1 ? partial_kernel(kernel) : kernel;
+  l->layout = gemm_layout(l->product, t);
   if (options.unbounded_scratchpad && options.program)
     fail("{}: a program needs its tiles in the scratchpad; an unbounded one is for timing only", to_string(kernel));
   if (l->layout.bytes > chip.scratchpad_bytes && !options.unbounded_scratchpad)
@@ -37,15 +44,21 @@ std::unique_ptr<GemmLowering> lower_gemm(const GemmKernel& kernel, const arch::C
          l->layout.bytes, chip.name, chip.scratchpad_bytes);
   dump(options.ir, "tiling", to_string(t, l->layout, chip));
 
-  l->partition = partition_gemm(kernel, t, chip);
+  l->partition = partition_gemm(l->product, t, chip);
   dump(options.ir, "partition", to_string(l->partition));
 
-  l->schedule = schedule_gemm(kernel, t, l->partition);
+  l->schedule = schedule_gemm(l->product, t, l->partition);
   dump(options.ir, "schedule", to_string(l->schedule, l->partition));
 
-  l->emitter = std::make_unique<GemmEmitter>(l->kernel, l->tiling, l->layout, l->partition);
+  if (t.splits > 1) {
+    l->reduction = plan_gemm_reduction(kernel, t.splits, chip);
+    dump(options.ir, "reduction", to_string(l->reduction));
+  }
+
+  l->emitter = std::make_unique<GemmEmitter>(l->product, l->tiling, l->layout, l->partition);
   if (!options.program) return l;
   l->program = emit_gemm_program(*l->emitter, l->schedule, {});
+  if (t.splits > 1) append_gemm_reduction(l->program, kernel, l->reduction);
   dump(options.ir, "program", isa::disassemble(l->program));
 
   isa::verify_program(l->program, chip, to_string(kernel));

@@ -24,15 +24,15 @@ GemmPartition partition_gemm(const GemmKernel& kernel, const GemmTiling& tiling,
   GemmPartition p;
   p.tiles_m = ceil_div(kernel.m, tiling.m);
   p.tiles_n = ceil_div(kernel.n, tiling.n);
-  int64_t per_batch = p.tiles_m * p.tiles_n, total = kernel.batch * per_batch;
+  int64_t per_batch = p.tiles_m * p.tiles_n, per_part = kernel.batch * per_batch, total = per_part * tiling.splits;
   p.cores.resize(static_cast<size_t>(std::min(chip.cores, total)));
   const int64_t group_rows = tiling.group_rows;
   for (int64_t s = 0; s < total; ++s) {
-    int64_t batch = s / per_batch, local = s % per_batch;
+    int64_t part = s / per_part, batch = s % per_part / per_batch, local = s % per_batch;
     int64_t group = local / (group_rows * p.tiles_n), first_row = group * group_rows;
     int64_t rows = std::min(group_rows, p.tiles_m - first_row);
     int64_t in_group = local % (group_rows * p.tiles_n);
-    p.cores[static_cast<size_t>(s % chip.cores)].push_back({batch, first_row + in_group % rows, in_group / rows});
+    p.cores[static_cast<size_t>(s % chip.cores)].push_back({batch, first_row + in_group % rows, in_group / rows, part});
   }
   return p;
 }
@@ -45,7 +45,8 @@ std::string to_string(const GemmPartition& p) {
   for (size_t c = 0; c < p.cores.size() && c < 2; ++c) {
     s += fmt::format("core {}:", c);
     for (size_t i = 0; i < p.cores[c].size() && i < kPrintedTiles; ++i)
-      s += fmt::format(" (b{} r{} c{})", p.cores[c][i].batch, p.cores[c][i].row, p.cores[c][i].col);
+      s += fmt::format(" (b{} r{} c{}{})", p.cores[c][i].batch, p.cores[c][i].row, p.cores[c][i].col,
+                       p.cores[c][i].part ? fmt::format(" k{}", p.cores[c][i].part) : "");
     if (p.cores[c].size() > kPrintedTiles) s += fmt::format(" ... {} tiles", p.cores[c].size());
     s += "\n";
   }

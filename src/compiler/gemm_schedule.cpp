@@ -174,7 +174,7 @@ isa::Engine GemmStep::engine() const {
 
 GemmSchedule schedule_gemm(const GemmKernel& kernel, const GemmTiling& tiling, const GemmPartition& partition) {
   GemmSchedule s;
-  s.k_steps = (kernel.k + tiling.k - 1) / tiling.k;
+  s.k_steps = (kernel.k + tiling.k - 1) / tiling.k / tiling.splits;  // per part
   s.cores.resize(partition.cores.size());
   for (size_t c = 0; c < partition.cores.size(); ++c) {
     const auto& tiles = partition.cores[c];

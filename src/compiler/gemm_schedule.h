@@ -57,7 +57,7 @@ struct GemmStep {
 };
 
 struct GemmSchedule {
-  int64_t k_steps = 0;                        // per tile
+  int64_t k_steps = 0;                        // per tile (per part of a split K)
   std::vector<std::vector<GemmStep>> cores;   // in issue order
 };
 

@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <map>
+#include <tuple>
 #include <vector>
 
 #include "base/error.h"
+#include "compiler/gemm_reduction.h"
 #include "sim/timing.h"
 
 namespace tessera::compiler {
@@ -28,10 +31,24 @@ GemmTiling granules(const arch::ChipSpec& chip, DType input) {
   return {chip.matrix.rows, chip.matrix.cols, 32 / static_cast<int64_t>(dtype_size(input)), 1};
 }
 
-std::vector<int64_t> sizes(int64_t granule, int64_t dim) {
+// Tile sizes along a dimension of `dim`: the granule's powers of two, the whole dimension, and,
+// when `parts` > 1, the dimension cut into 2 .. `parts` equal parts rounded up to the granule
+// (768 over 4 cores: 192), so that a few tiles can cover the cores evenly.
+// Whether the planner shapes tiles to the GEMM (even cuts, K splits): a systolic array's compiler
+// does; the GPU presets keep the power-of-two tiles of the libraries they are measured with
+// (cuBLAS; split-K is planned above the compiler, in perf/kernel_costs.h).
+bool shapes_tiles(const arch::ChipSpec& chip) { return chip.matrix.kind == arch::MatrixKind::systolic; }
+
+std::vector<int64_t> sizes(int64_t granule, int64_t dim, int64_t parts) {
   std::vector<int64_t> out;
   for (int p = 0; p < kMaxDoublings && (granule << p) < dim; ++p) out.push_back(granule << p);
   if (dim <= granule << kMaxDoublings) out.push_back(dim);
+  for (int64_t p = 2; p <= parts; ++p) {
+    int64_t size = ceil_div(ceil_div(dim, p), granule) * granule;
+    if (size < dim && size <= granule << kMaxDoublings) out.push_back(size);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -85,28 +102,45 @@ std::vector<std::pair<GemmTiling, double>> gemm_tiling_candidates(const GemmKern
   DType input = kernel.matrix_dtype();
   GemmTiling g = granules(chip, input);
   auto in = static_cast<double>(dtype_size(input));
-  double l2_per_core = (chip.l2_bytes_per_s > 0 ? chip.l2_bytes_per_s : chip.hbm_bytes_per_s) / chip.clock_hz /
-                       static_cast<double>(chip.cores);
+  double l2_per_cycle = (chip.l2_bytes_per_s > 0 ? chip.l2_bytes_per_s : chip.hbm_bytes_per_s) / chip.clock_hz;
+  double l2_per_core = l2_per_cycle / static_cast<double>(chip.cores);
+  const GemmKernel partial = partial_kernel(kernel);
+  std::map<std::tuple<int64_t, int64_t, int64_t>, double> mma;  // by (m, n, k)
+  auto mma_time = [&](int64_t m, int64_t n, int64_t k) {
+    auto [at, added] = mma.try_emplace({m, n, k}, 0.0);
+    if (added) at->second = mma_cycles(chip, input, m, n, k);
+    return at->second;
+  };
   std::vector<std::pair<GemmTiling, double>> out;
-  for (int64_t tm : sizes(g.m, kernel.m)) {
-    for (int64_t tn : sizes(g.n, kernel.n)) {
-      for (int64_t tk : sizes(g.k, kernel.k)) {
-        GemmTiling t{tm, tn, tk, std::min(kDefaultChunks, tm)};
-        if (gemm_layout(kernel, t).bytes > chip.scratchpad_bytes) continue;
+  const int64_t parts = shapes_tiles(chip) ? chip.cores : 1, most_splits = shapes_tiles(chip) ? chip.cores : 1;
+  for (int64_t tm : sizes(g.m, kernel.m, parts)) {
+    for (int64_t tn : sizes(g.n, kernel.n, parts)) {
+      for (int64_t tk : sizes(g.k, kernel.k, 1)) {
         auto step = [&](int64_t k) {
-          return std::max(mma_cycles(chip, input, tm, tn, k), static_cast<double>(tm + tn) * k * in / l2_per_core);
+          return std::max(mma_time(tm, tn, k), static_cast<double>(tm + tn) * k * in / l2_per_core);
         };
-        double tile = static_cast<double>(kernel.k / tk) * step(tk) + (kernel.k % tk ? step(kernel.k % tk) : 0);
         int64_t tiles = kernel.batch * ceil_div(kernel.m, tm) * ceil_div(kernel.n, tn);
-        out.emplace_back(t, static_cast<double>(ceil_div(tiles, chip.cores)) * tile);
+        int64_t k_steps = ceil_div(kernel.k, tk);
+        for (int64_t splits = 1; splits <= most_splits; splits *= 2) {
+          if (splits > 1 && (tiles >= chip.cores || !splittable(kernel, splits, tk, chip))) break;
+          GemmTiling t{tm, tn, tk, std::min(kDefaultChunks, tm), 8, splits};
+          if (gemm_layout(splits > 1 ? partial : kernel, t).bytes > chip.scratchpad_bytes) continue;
+          // The last part holds the k remainder.
+          int64_t steps = k_steps / splits;
+          double tile = static_cast<double>(steps - 1) * step(tk) + step(kernel.k - (k_steps - 1) * tk);
+          double cycles = static_cast<double>(ceil_div(tiles * splits, chip.cores)) * tile;
+          if (splits > 1) cycles += static_cast<double>(2 * gemm_workspace_bytes(kernel, splits)) / l2_per_cycle;
+          out.emplace_back(t, cycles);
+        }
       }
     }
   }
-  // Fastest first; among equals the larger tile (less traffic), then the deeper k-step.
+  // Fastest first; among equals the larger tile (less traffic), then the deeper k-step, then fewer splits.
   std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
     if (x.second < y.second * (1 - 1e-9)) return true;
     if (y.second < x.second * (1 - 1e-9)) return false;
-    return std::make_pair(x.first.m * x.first.n, x.first.k) > std::make_pair(y.first.m * y.first.n, y.first.k);
+    return std::make_tuple(x.first.m * x.first.n, x.first.k, -x.first.splits) >
+           std::make_tuple(y.first.m * y.first.n, y.first.k, -y.first.splits);
   });
   return out;
 }
@@ -134,7 +168,8 @@ GemmTiling plan_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip
 std::string to_string(const GemmTiling& t, const GemmLayout& l, const arch::ChipSpec& chip) {
   std::string s = fmt::format("tile {}x{}x{} (m x n x k), last k-step in {} row chunk{}, ", t.m, t.n, t.k,
                               t.chunks, t.chunks == 1 ? "" : "s");
-  s += fmt::format("groups of {} tile rows\n", t.group_rows);
+  s += fmt::format("groups of {} tile rows", t.group_rows);
+  s += t.splits > 1 ? fmt::format(", k in {} parts\n", t.splits) : "\n";
   s += "scratchpad:";
   auto pair = [&](const char* name, const std::array<int64_t, 2>& at) {
     if (at[0] >= 0) s += fmt::format(" {} {:#x} {:#x};", name, at[0], at[1]);

@@ -20,6 +20,7 @@ struct GemmTiling {
   int64_t m = 0, n = 0, k = 0;  // one mma: (m x k) @ (k x n)
   int64_t chunks = 1;           // row chunks of a tile's last k-step
   int64_t group_rows = 8;       // tile rows per group of the partition's tile order
+  int64_t splits = 1;           // k ranges computed apart, their f32 sums added by gemm_reduction.h
   bool operator==(const GemmTiling&) const = default;
 };
 
@@ -42,10 +43,12 @@ bool vector_epilogue(const GemmKernel& k);  // the output is rounded or accumula
 GemmLayout gemm_layout(const GemmKernel& kernel, const GemmTiling& tiling);
 
 // The planner's tiling: among tiles built from the matrix engine's granules (the systolic
-// array's side; a tensor core's smallest MMA tile and 32 bytes of depth) that fit the
-// scratchpad, the one with the fewest estimated cycles (waves of tiles over the cores, each
-// k-step the longer of its mma and its operands' share of the L2 bandwidth); ties go to the
-// larger tile. An Error when no tile fits.
+// array's side; a tensor core's smallest MMA tile and 32 bytes of depth; on a systolic chip also
+// a dimension cut evenly over up to `cores` tiles) that fit the scratchpad, the one with the fewest estimated
+// cycles (waves of tiles over the cores, each k-step the longer of its mma and its operands'
+// share of the L2 bandwidth); ties go to the larger tile. On a systolic chip with fewer tiles than
+// cores, K may also be split in 2, 4, ... parts (each a whole number of k-steps) whose f32 partial
+// sums fit the L2, the estimate adding their round trip through the L2. An Error when no tile fits.
 GemmTiling plan_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chip);
 
 // The tiling of SCALE-Sim's compute model, where memories are unbounded: one mma per core, the
@@ -56,8 +59,8 @@ GemmTiling ideal_gemm_tiling(const GemmKernel& kernel, const arch::ChipSpec& chi
 // estimate of its cycles, fastest first (the autotuner's candidates).
 std::vector<std::pair<GemmTiling, double>> gemm_tiling_candidates(const GemmKernel& kernel, const arch::ChipSpec& chip);
 
-// "tile 256x256x256 (m x n x k), last k-step in 4 row chunks, groups of 8 tile rows" and the
-// scratchpad's buffers.
+// "tile 256x256x256 (m x n x k), last k-step in 4 row chunks, groups of 8 tile rows" (", k in
+// 4 parts") and the scratchpad's buffers.
 std::string to_string(const GemmTiling& tiling, const GemmLayout& layout, const arch::ChipSpec& chip);
 
 }  // namespace tessera::compiler

@@ -14,6 +14,50 @@ constexpr int64_t kTilesPerPiece = 1;  // tiles' steps handed to the run at a ti
 
 int64_t align(int64_t bytes) { return (bytes + 255) / 256 * 256; }
 
+// Tells `inner` of a run that starts `offset` cycles into the kernel (the reduction of a split K).
+class Shifted : public sim::SimObserver {
+ public:
+  Shifted(sim::SimObserver& inner, double offset) : inner_(inner), offset_(offset) {}
+  void on_instruction(const sim::IssuedInstruction& issued, const sim::Interval& interval) override {
+    sim::Interval shifted = interval;
+    shifted.start_cycle += offset_, shifted.end_cycle += offset_;
+    inner_.on_instruction(issued, shifted);
+  }
+  void on_blocked(int core, isa::Engine engine, double from_cycle, double to_cycle, bool barrier) override {
+    inner_.on_blocked(core, engine, from_cycle + offset_, to_cycle + offset_, barrier);
+  }
+
+ private:
+  sim::SimObserver& inner_;
+  double offset_;
+};
+
+// Cycles of the reduction of a split K, run after the tiles (the barrier), from cycle `start`.
+double time_reduction(const GemmLowering& l, const arch::ChipSpec& chip, const GemmArgs& args, double start,
+                      std::span<sim::SimObserver* const> observers, sim::TimingOptions timing) {
+  std::vector<Shifted> shifted;
+  for (sim::SimObserver* o : observers) shifted.emplace_back(*o, start);
+  std::vector<sim::SimObserver*> shifted_observers;
+  for (Shifted& s : shifted) shifted_observers.push_back(&s);
+  std::vector<bool> given(l.reduction.cores.size(), false);
+  std::vector<isa::Instruction> scratch;
+  sim::WorkSource work = [&](int core, sim::EngineQueues& queues) {
+    if (given[static_cast<size_t>(core)]) return false;
+    given[static_cast<size_t>(core)] = true;
+    scratch.clear();
+    emit_gemm_reduction(l.kernel, l.reduction, core, scratch);
+    for (const isa::Instruction& inst : scratch) {
+      isa::Engine engine = inst.op == isa::Opcode::Signal || inst.op == isa::Opcode::Wait
+                               ? static_cast<isa::Engine>(inst.operands[0].value)
+                               : isa::opcode_info(inst.op).engine;
+      queues[static_cast<size_t>(static_cast<int>(engine) - 1)].push_back(resolve_args(inst, args));
+    }
+    return true;
+  };
+  sim::TimingModel model(chip, timing);
+  return sim::run_timing(model, static_cast<int>(l.reduction.cores.size()), work, shifted_observers);
+}
+
 }  // namespace
 
 GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<sim::SimObserver* const> observers,
@@ -41,6 +85,7 @@ GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<
   GemmTime t;
   t.tiling = l.tiling;
   t.cycles = sim::run_timing(model, static_cast<int>(l.schedule.cores.size()), work, observers);
+  if (!l.reduction.cores.empty()) t.cycles += time_reduction(l, chip, args, t.cycles, observers, timing);
   t.seconds = t.cycles / chip.clock_hz;
   arch::ChipFigures figures = arch::chip_figures(chip);
   double peak = l.kernel.matrix_dtype() == DType::F16 ? figures.fp16_flops_per_s : figures.bf16_flops_per_s;

@@ -2,7 +2,8 @@
 // by core, tile by tile, with the operands at fixed HBM addresses (a, then b, then out), and
 // scheduled through the chip's timing model without computing any value. This is the one
 // GEMM timing of the project: `tessera compile` and `tessera sim --topology`, the kernel costs
-// of perf/ and the benchmarks all time GEMMs here.
+// of perf/ and the benchmarks all time GEMMs here. The reduction of a split K runs after the
+// tiles (the program's barrier) in a run of its own, its time added.
 #pragma once
 #include <span>
 

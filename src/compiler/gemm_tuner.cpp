@@ -22,6 +22,7 @@ constexpr int kVersion = 1;
 const char* const kFields[] = {"m", "n", "k", "chunks", "group_rows"};
 
 // The cache file's entries; {} when there is no file. Errors name the file and the place.
+// "splits" may be missing (entries written before K could be split): 1.
 json read_cache(const std::string& path) {
   if (!std::filesystem::exists(path)) return json::object();
   std::string text = read_file_bytes(path);
@@ -40,6 +41,8 @@ json read_cache(const std::string& path) {
       if (!entry.is_object() || !entry.contains(field) || !entry[field].is_number_integer() || entry[field] <= 0)
         fail("tuning cache {}: entry \"{}\": \"{}\": expected a positive integer", path, key, field);
     }
+    if (entry.contains("splits") && (!entry["splits"].is_number_integer() || entry["splits"] <= 0))
+      fail("tuning cache {}: entry \"{}\": \"splits\": expected a positive integer", path, key);
     if (!entry.contains("cycles") || !entry["cycles"].is_number())
       fail("tuning cache {}: entry \"{}\": \"cycles\": expected a number", path, key);
   }
@@ -48,7 +51,7 @@ json read_cache(const std::string& path) {
 
 GemmTiling tiling_of(const json& entry) {
   return {entry["m"].get<int64_t>(), entry["n"].get<int64_t>(), entry["k"].get<int64_t>(),
-          entry["chunks"].get<int64_t>(), entry["group_rows"].get<int64_t>()};
+          entry["chunks"].get<int64_t>(), entry["group_rows"].get<int64_t>(), entry.value("splits", int64_t{1})};
 }
 
 std::string cache_key(const GemmKernel& kernel, const arch::ChipSpec& chip) {
@@ -126,7 +129,7 @@ GemmTuneResult tune_gemm(const GemmKernel& kernel, const arch::ChipSpec& chip, c
   }
 
   entries[key] = {{"m", r.best.m}, {"n", r.best.n}, {"k", r.best.k}, {"chunks", r.best.chunks},
-                  {"group_rows", r.best.group_rows}, {"cycles", r.best_cycles}};
+                  {"group_rows", r.best.group_rows}, {"splits", r.best.splits}, {"cycles", r.best_cycles}};
   json doc = {{"version", kVersion}, {"entries", entries}};
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {

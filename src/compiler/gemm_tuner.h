@@ -1,10 +1,10 @@
-// The GEMM autotuner: tries tilings (tile sizes, row chunks of the last k-step, the grouping of
-// the partition's tile order) with timing-only runs of the lowered kernel (gemm_timing.h),
+// The GEMM autotuner: tries tilings (tile sizes and k-splits, row chunks of the last k-step, the
+// grouping of the partition's tile order) with timing-only runs of the lowered kernel (gemm_timing.h),
 // the planner's tiling first and then the planner's other candidates by their estimate, until
 // its time bound; keeps the fastest. Choices are cached on disk, keyed by the kernel and the
 // chip (chip_key.h), in a JSON file written atomically:
 //   {"version": 1, "entries": {"<kernel> on <chip key>": {"m": 256, "n": 256, "k": 256,
-//    "chunks": 4, "group_rows": 8, "cycles": 123.0}, ...}}
+//    "chunks": 4, "group_rows": 8, "splits": 1, "cycles": 123.0}, ...}}  ("splits" optional: 1)
 #pragma once
 #include <optional>
 #include <string>

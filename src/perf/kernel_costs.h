@@ -12,7 +12,8 @@
 //   tiles than the chip has cores, K may be split (as GPU libraries do): s = 2, 4, ... parts,
 //   while s x tiles <= cores and K / s >= 256, timed as one GEMM of s.M rows and K / s depth
 //   plus the f32 reduction of the s partial outputs ((s + 1) M N 4 bytes at HBM bandwidth);
-//   the fastest of these and the plain GEMM counts.
+//   the fastest of these and the plain GEMM counts (on a systolic chip the compiler's planner may
+//   split K itself, summing the parts in the L2: compiler/gemm_reduction.h).
 // - attention, attention_backward: attention_cost.h (matrix and softmax vector work).
 // - conv2d: im2col GEMMs, forward (N.OH.OW) x O x (C.KH.KW); backward dx
 //   (N.OH.OW) x (C.KH.KW) x O and dweight O x (C.KH.KW) x (N.OH.OW).

@@ -57,10 +57,10 @@ TEST(CompileCommandTest, TunesOnceThenReadsTheCache) {
   std::string tile = winner.substr(0, winner.find(','));
   std::string cached = shell(compile);
   EXPECT_NE(cached.find(tile + " ("), std::string::npos) << cached;
-  EXPECT_NE(cached.find(" row chunks, tuned), "), std::string::npos) << cached;
+  EXPECT_NE(cached.find(" parts, tuned), "), std::string::npos) << cached;
   std::filesystem::remove_all(dir);
   std::string planned = shell(compile);
-  EXPECT_NE(planned.find(" row chunks, planned), "), std::string::npos) << planned;
+  EXPECT_NE(planned.find(" parts, planned), "), std::string::npos) << planned;
 }
 
 TEST(CompileCommandTest, BadOptionsAreOneLineErrors) {

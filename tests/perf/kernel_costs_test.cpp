@@ -8,6 +8,7 @@
 #include "arch/chip_loader.h"
 #include "perf/attention_cost.h"
 #include "base/error.h"
+#include "compiler/gemm_timing.h"
 #include "perf/kernel_costs.h"
 
 namespace tessera::perf {
@@ -183,12 +184,20 @@ TEST(KernelCosts, BatchSharingBTimesAsOneGemmWithTheBatchInM) {
 
 TEST(KernelCosts, GemmsWithFewOutputTilesSplitK) {
   // A weight gradient of a 3x3 convolution: a 16 x 9 output over a K of 200704 rows is one
-  // tile, which the plain program runs on one core; split along K it runs on all of them.
+  // tile, which a program without a k-split runs on one core; split along K (by the compiler's
+  // planner, or here) it runs on all of them.
   arch::ChipSpec t1 = arch::load_chip("t1");
   KernelCostModel model(t1);
   ChipTimer plain(t1);
   KernelCost split = model.cost(gemm_call(16, 9, 200704));
-  double one_core = plain.gemm_seconds({{16, 9, 200704}, DType::BF16, DType::BF16});
+  compiler::GemmKernel kernel;
+  kernel.m = 16, kernel.n = 9, kernel.k = 200704;
+  compiler::GemmLowerOptions options;
+  options.program = false;
+  options.tiling = compiler::plan_gemm_tiling(kernel, t1);
+  EXPECT_GT(options.tiling->splits, 1);
+  options.tiling->splits = 1;
+  double one_core = compiler::time_gemm(*compiler::lower_gemm(kernel, t1, options), t1).seconds;
   EXPECT_LT(split.body_s, one_core / 8);
   EXPECT_GE(split.body_s, split.memory_s);
   // A GEMM with more tiles than cores is not split.
