@@ -18,7 +18,20 @@ struct GradcheckOptions {
   float eps = 1e-2f;                // finite-difference step (f32 inputs)
   Tolerance tol{2e-3, 2e-2};       // autograd vs finite differences
   uint64_t projection_seed = 9001;  // seed of r
+  bool grid_projection = false;     // r on the bf16 grid (bf16_grid_values) instead of normal
+  // The device whose forward the finite differences take (empty: the inputs' own), for an op
+  // whose forward rounds internally on the device under test.
+  std::string difference_device;
 };
+
+// The options of an op on the matrix engine (OpTest::matrix_values): on a chip, eps = 2^-5 and r
+// on the bf16 grid, so that the backward's products with r are exact too; elsewhere eps = 1e-2.
+inline GradcheckOptions matrix_gradcheck(const std::string& device, Tolerance tol) {
+  GradcheckOptions options;
+  options.tol = tol;
+  if (is_chip_device(device)) options.eps = kGridStep, options.grid_projection = true;
+  return options;
+}
 
 // Integer inputs (ids, targets) are passed through unchanged and get no gradient.
 inline void gradcheck(const OpFunction& f, const std::vector<Tensor>& inputs,
@@ -36,13 +49,16 @@ inline void gradcheck(const OpFunction& f, const std::vector<Tensor>& inputs,
   }
 
   Tensor y = f(leaves);
-  std::vector<float> r = normal_values(static_cast<size_t>(y.numel()), options.projection_seed);
+  auto draw = options.grid_projection ? bf16_grid_values : normal_values;
+  std::vector<float> r = draw(static_cast<size_t>(y.numel()), options.projection_seed, 1.0f);
   Tensor projection = Tensor::from_floats(r, y.shape(), DType::F32, y.device());
   Tensor projected = sum(mul(y, projection));
   if (projected.requires_grad()) projected.backward();  // else every gradient is missing (zero)
 
-  auto loss = [&](const std::vector<Tensor>& xs) {
+  auto loss = [&](std::vector<Tensor> xs) {
     NoGradGuard no_grad;
+    if (!options.difference_device.empty())
+      for (Tensor& x : xs) x = x.to_device(options.difference_device);
     std::vector<float> out = f(xs).to_floats();
     double total = 0.0;
     for (size_t i = 0; i < out.size(); ++i) total += double(out[i]) * double(r[i]);

@@ -4,6 +4,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -22,14 +23,16 @@ namespace tessera::test {
 // Backends registered only by a test (to exercise dispatch) start with this prefix and are not
 // part of the per-backend runs.
 inline constexpr const char* kTestBackendPrefix = "test-";
-// The chip backends run a subset of the kernels (the others fall back to the CPU, which strict
-// mode forbids); the kernel harness (tests/backends) tests the kernels they claim.
+// Of the chip backends, one stands for all: chip:t1 (the kernel harness in tests/backends runs
+// every kernel on every preset); the ops run on it in strict mode like on the CPU backends.
 inline constexpr const char* kChipBackendPrefix = "chip:";
+inline constexpr const char* kHarnessChip = "chip:t1";
 
 inline std::vector<std::string> harness_backends() {
   std::vector<std::string> names;
   for (const std::string& name : computing_backend_names())
-    if (name.rfind(kTestBackendPrefix, 0) != 0 && name.rfind(kChipBackendPrefix, 0) != 0)
+    if (name.rfind(kTestBackendPrefix, 0) != 0 &&
+        (name.rfind(kChipBackendPrefix, 0) != 0 || name == kHarnessChip))
       names.push_back(name);
   return names;
 }
@@ -62,6 +65,25 @@ inline std::vector<float> distinct_values(size_t n, uint64_t seed, float step) {
     std::swap(values[i - 1], values[random_bits(seed, i) % i]);
   return values;
 }
+// Inputs of ops on a chip's matrix engine. The engine multiplies bf16 (8 significant bits) with
+// f32 accumulation, so f32 inputs are rounded on the way in: a 1e-5 forward check fails, and
+// finite differences with eps = 1e-2 measure the rounding as much as the step. A multiple of
+// 2^-5 within (-4, 4) is k 2^-5 with |k| < 2^7: bf16 holds it exactly, and so it holds x +- 2^-5
+// (|k| <= 2^7), the finite-difference step on this grid. A product of two is a multiple of 2^-10
+// below 2^4, and a sum of up to 2^10 of them stays below 2^24 units of 2^-10: exact in f32 in
+// any order. So a matmul or conv of such values (the gradient projection too) is exact on every
+// backend, and forward checks and central differences keep the CPU's tolerances.
+inline constexpr float kGridStep = 1.0f / 32;  // 2^-5
+inline constexpr float kGridLimit = 4.0f;
+// Seeded normal(0, std) values rounded to the grid and kept within (-4, 4).
+inline std::vector<float> bf16_grid_values(size_t n, uint64_t seed, float std = 1.0f) {
+  std::vector<float> values = normal_values(n, seed, std);
+  const float top = kGridLimit - kGridStep;
+  for (float& v : values) v = std::clamp(std::nearbyint(v / kGridStep) * kGridStep, -top, top);
+  return values;
+}
+inline bool is_chip_device(const std::string& device) { return device.rfind(kChipBackendPrefix, 0) == 0; }
+
 // Values with |x| >= margin (for relu's kink at 0).
 inline std::vector<float> away_from_zero(size_t n, uint64_t seed, float margin) {
   std::vector<float> values = normal_values(n, seed);
@@ -123,6 +145,12 @@ class OpTest : public ::testing::TestWithParam<std::string> {
   }
   Tensor randn(const Shape& shape, uint64_t seed, float std = 1.0f) const {
     return tensor(normal_values(numel(shape), seed, std), shape);
+  }
+  // Inputs of an op on the matrix engine: on a chip, on the bf16 grid above (bf16_grid_values;
+  // gradcheck.h's matrix_gradcheck steps along it); elsewhere normal values.
+  bool on_chip() const { return is_chip_device(device()); }
+  std::vector<float> matrix_values(size_t n, uint64_t seed, float std = 1.0f) const {
+    return on_chip() ? bf16_grid_values(n, seed, std) : normal_values(n, seed, std);
   }
 
  private:

@@ -67,20 +67,20 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::Attention:
     case Kernel::AttentionBackward:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
-    case Kernel::Fill:
-    case Kernel::Affine:
     case Kernel::AdamW:
     case Kernel::CrossEntropy:
     case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
-    case Kernel::BiasGelu:
-    case Kernel::BiasGeluBackward:
     case Kernel::AddLayerNorm:
     case Kernel::AddLayerNormBackward:
       return dtype == DType::F32;
     case Kernel::Conv2d:
     case Kernel::Conv2dBackward:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
+    case Kernel::Fill:
+    case Kernel::Affine:
+    case Kernel::BiasGelu:
+    case Kernel::BiasGeluBackward:
     case Kernel::Binary:
     case Kernel::Unary:
     case Kernel::UnaryBackward:

@@ -19,13 +19,14 @@
 //   (set_chip_overrides, `tessera train --set`).
 // - Kernels run on the chip (supports() says exactly these): matmul (f32 or bf16: bf16 inputs,
 //   f32 accumulation on the matrix engine); in f32 and bf16 (bf16 tiles loaded as they are and
-//   widened by vconvert on the chip, bf16 results rounded by vconvert): copy, binary (any
+//   widened by vconvert on the chip, bf16 results rounded by vconvert): copy, fill, affine, binary (any
 //   broadcast; a row-broadcast or scalar b is read once per tile, other broadcasts are staged
 //   expanded), unary, unary_backward (relu, gelu), reduce (sum, max), softmax, log_softmax and
 //   layer_norm with their backwards (whole rows per tile; layer_norm_backward's weight and bias
 //   gradients are column sums by reduce_program), sgd_momentum, scatter_along, sum_squares
-//   (a compensated double-f32 sum, sum_squares_program.h) and dropout_mask (vrandom draws at
-//   base/random.h's counters, compared with p on the chip); and in f32: fill, affine, adamw
+//   (a compensated double-f32 sum, sum_squares_program.h), dropout_mask (vrandom draws at
+//   base/random.h's counters, compared with p on the chip) and the fused bias_gelu with its
+//   backward (chip_kernels_fused.cpp); and in f32: adamw
 //   (bias corrections computed on the host and loaded as constants), cross_entropy with its
 //   backward (one tile holds whole rows, so the vocabulary must fit the scratchpad; the target
 //   logit is a vgather and the one-hot a vscatter_add at host-computed, tile-relative row
@@ -33,7 +34,7 @@
 //   A whole row that cannot fit the scratchpad is an error naming the kernel and the bytes.
 //   Also attention with its backward (f32 and bf16, flash-style, chip_kernels_attention.cpp),
 //   conv2d, max_pool2d and embedding with their backwards (f32 and bf16), and the fused
-//   bias_gelu and add_layer_norm with their backwards (f32, chip_kernels_fused.cpp). Called
+//   add_layer_norm with its backward (f32, chip_kernels_fused.cpp). Called
 //   directly, the other kernels run the reference loops on the host, as the CPU fallback would.
 #pragma once
 #include <map>

@@ -86,9 +86,13 @@ void ChipBackend::fill(const View& dst, double value) {
   Plan::Op op;
   op.kind = OpKind::Fill, op.value = static_cast<float>(value);
   p.ops = {op};
-  int64_t out = hbm.place(dst.numel() * 4);
-  p.outputs = {{0, out, DType::F32}};
+  // A float destination is written in its dtype (a narrow one rounded on the chip); an integer one
+  // is converted on the way back.
+  DType stored = is_floating(dst.dtype) ? dst.dtype : DType::F32;
+  int64_t out = hbm.place(dst.numel() * static_cast<int64_t>(dtype_size(stored)));
+  chip_ops::add_output(p, 0, out, stored);
   run(Kernel::Fill, compiler::elementwise_program(chip(), p));
+  if (stored == dst.dtype) return fetch_as_is(dst, out);
   fetch_f32(dst, out);
 }
 
@@ -170,14 +174,14 @@ void ChipBackend::affine(const View& x, const View& out, float scale, float shif
   Staging hbm;
   Plan p;
   p.rows = rows, p.cols = cols;
-  p.inputs.push_back({stage_f32(hbm, x), Layout::Full, 0});
+  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
   p.constants = {scale, shift};
   p.ops = {binary_op(0, 0, p.constant_slot(0), isa::BinaryFn::Mul),
            binary_op(0, 0, p.constant_slot(1), isa::BinaryFn::Add)};
-  int64_t result = hbm.place(out.numel() * 4);
-  p.outputs = {{0, result, DType::F32}};
+  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
+  chip_ops::add_output(p, 0, result, out.dtype);
   run(Kernel::Affine, compiler::elementwise_program(chip(), p));
-  fetch_f32(out, result);
+  fetch_as_is(out, result);
 }
 
 void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) {

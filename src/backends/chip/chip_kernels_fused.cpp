@@ -1,8 +1,9 @@
-// The chip backend's fused kernels (see chip_backend.h), f32: bias + GELU as one elementwise
-// pass with the bias as a Row input, and residual add + layer norm as one whole-row pass (as
-// cross_entropy). The backward passes write their per-element gradient products to HBM, and the
-// sums over rows that dbias and dweight need run as reduction programs on the chip, followed by
-// an elementwise pass that adds them into the accumulated gradients.
+// The chip backend's fused kernels (see chip_backend.h): bias + GELU (f32 and bf16: bf16 tiles
+// widened and results rounded by vconvert on the chip) as one elementwise pass with the bias as a
+// Row input, and residual add + layer norm (f32) as one whole-row pass (as cross_entropy). The
+// backward passes write their per-element gradient products to HBM in f32, and the sums over
+// rows that dbias and dweight need run as reduction programs on the chip, followed by an
+// elementwise pass that adds them into the accumulated gradients in their dtype.
 #include "backends/chip/chip_backend.h"
 #include "backends/chip/chip_plan_ops.h"
 #include "base/error.h"
@@ -26,12 +27,12 @@ void ChipBackend::add_column_sums(Staging& hbm, Kernel kernel, int64_t addr, int
   run(kernel, compiler::reduce_program(chip(), isa::ReduceFn::Sum, addr, sums, 1, rows, cols));
   Plan p;
   p.rows = 1, p.cols = cols;
-  p.inputs = {{sums, Layout::Full, 0}, {stage_f32(hbm, acc), Layout::Full, 0}};
+  p.inputs = {{sums, Layout::Full, 0}, stage_input(hbm, acc, Layout::Full)};
   p.ops = {binary_op(1, 1, 0, F::Add)};
-  int64_t result = hbm.place(cols * 4);
-  p.outputs = {{1, result, DType::F32}};
+  int64_t result = hbm.place(cols * static_cast<int64_t>(dtype_size(acc.dtype)));
+  add_output(p, 1, result, acc.dtype);
   run(kernel, compiler::elementwise_program(chip(), p));
-  fetch_f32(acc, result);
+  fetch_as_is(acc, result);
 }
 
 void ChipBackend::bias_gelu(const View& x, const View& bias, const View& y) {
@@ -42,12 +43,12 @@ void ChipBackend::bias_gelu(const View& x, const View& bias, const View& y) {
   Staging hbm;
   Plan p;
   p.rows = rows, p.cols = cols;
-  p.inputs = {{stage_f32(hbm, x), Layout::Full, 0}, {stage_f32(hbm, bias), Layout::Row, 0}};
+  p.inputs = {stage_input(hbm, x, Layout::Full), stage_input(hbm, bias, Layout::Row)};
   p.ops = {binary_op(0, 0, 1, F::Add), unary_op(0, 0, isa::UnaryFn::Gelu)};
-  int64_t result = hbm.place(rows * cols * 4);
-  p.outputs = {{0, result, DType::F32}};
+  int64_t result = hbm.place(rows * cols * static_cast<int64_t>(dtype_size(y.dtype)));
+  add_output(p, 0, result, y.dtype);
   run(Kernel::BiasGelu, compiler::elementwise_program(chip(), p));
-  fetch_f32(y, result);
+  fetch_as_is(y, result);
 }
 
 void ChipBackend::bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx,
@@ -59,15 +60,24 @@ void ChipBackend::bias_gelu_backward(const View& x, const View& bias, const View
   Staging hbm;
   Plan p;
   p.rows = rows, p.cols = cols;
-  p.inputs = {{stage_f32(hbm, x), Layout::Full, 0}, {stage_f32(hbm, dy), Layout::Full, 0},
-              {stage_f32(hbm, bias), Layout::Row, 0}};
-  gelu_backward_ops(p);                                           // slot 0 x, slot 1 dy -> dx
+  p.inputs = {stage_input(hbm, x, Layout::Full), stage_input(hbm, dy, Layout::Full),
+              stage_input(hbm, bias, Layout::Row)};
+  gelu_backward_ops(p);                                      // slot 0 x, slot 1 dy -> dx
   p.ops.insert(p.ops.begin(), binary_op(0, 0, 2, F::Add));  // x + bias first
+  // dx in f32 for the column sums of dbias and, when narrower, rounded on the chip into a
+  // temporary of its own (outputs are stored after all ops).
   int64_t grad = hbm.place(rows * cols * 4);
   p.outputs = {{1, grad, DType::F32}};
+  int64_t dx_out = grad;
+  if (dx.dtype != DType::F32) {
+    int narrow = p.temporary_slot(p.temporaries++);
+    p.ops.push_back(convert_op(narrow, 1, dx.dtype));
+    dx_out = hbm.place(rows * cols * static_cast<int64_t>(dtype_size(dx.dtype)));
+    p.outputs.push_back({narrow, dx_out, dx.dtype});
+  }
   run(Kernel::BiasGeluBackward, compiler::elementwise_program(chip(), p));
   add_column_sums(hbm, Kernel::BiasGeluBackward, grad, rows, cols, dbias);
-  fetch_f32(dx, grad);
+  fetch_as_is(dx, dx_out);
 }
 
 void ChipBackend::add_layer_norm(const View& x, const View& r, const View& weight, const View& bias, const View& s,
