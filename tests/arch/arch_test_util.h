@@ -6,16 +6,19 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 #include "base/error.h"
 #include "common/error_text.h"
 
 namespace tessera::arch::testing {
 
-// Writes `text` to <build>/test_tmp/arch/<name> (the folder emptied once per process) and
-// returns its path.
+// Writes `text` to <build>/test_tmp/arch/<process id>/<name> and returns its path. Each process
+// has its own folder, emptied when first used: ctest runs test cases as parallel processes.
 inline std::string write_chip_file(const std::string& name, const std::string& text) {
   static const std::filesystem::path dir = [] {
-    std::filesystem::path path = std::filesystem::path(TESSERA_BINARY_DIR) / "test_tmp" / "arch";
+    std::filesystem::path path =
+        std::filesystem::path(TESSERA_BINARY_DIR) / "test_tmp" / "arch" / std::to_string(getpid());
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
     return path;
