@@ -146,8 +146,7 @@ int64_t ChipBackend::stage_as(Staging& hbm, const View& v, DType dtype) {
 }
 
 void ChipBackend::fetch_as(const View& dst, int64_t hbm_addr, DType dtype) {
-  if (dst.dtype == dtype && dst.is_contiguous())
-    return fetch(dst.data, hbm_addr, dst.numel() * static_cast<int64_t>(dtype_size(dtype)));
+  if (dst.dtype == dtype) return fetch_as_is(dst, hbm_addr);
   std::vector<uint8_t> bytes(static_cast<size_t>(dst.numel()) * dtype_size(dtype));
   fetch(bytes.data(), hbm_addr, static_cast<int64_t>(bytes.size()));
   std::vector<float> values(static_cast<size_t>(dst.numel()));
