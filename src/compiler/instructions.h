@@ -1,38 +1,18 @@
-// Small builders of ISA instructions for the compiler's program generators: immediates,
-// addresses, semaphores, 2-D DMA copies and the Vector instructions on f32 tiles.
+// Small builders of ISA instructions for the compiler's program generators, beside emit.h's
+// (immediates, addresses, semaphores, 2-D DMA copies): 3-D DMA copies and Vector instructions
+// on tiles at scratchpad addresses given as integers.
 #pragma once
 #include <bit>
 #include <cstdint>
 
 #include "base/dtype.h"
+#include "compiler/emit.h"
 #include "isa/isa.h"
 
 namespace tessera::compiler::emit {
 
-inline isa::Operand imm(int64_t v) { return {isa::OperandKind::Imm, v, {}}; }
-inline isa::Operand kind(isa::OperandKind k, int64_t v) { return {k, v, {}}; }
 inline isa::Operand dtype_operand(DType d) { return kind(isa::OperandKind::DType, static_cast<int64_t>(d)); }
-inline isa::Operand at(isa::Space space, int64_t offset) {
-  isa::Operand o{isa::OperandKind::Addr, 0, {}};
-  o.addr.space = space;
-  o.addr.offset = offset;
-  return o;
-}
-inline isa::Operand spm(int64_t offset) { return at(isa::Space::Spm, offset); }
-inline isa::Operand hbm(int64_t offset) { return at(isa::Space::Hbm, offset); }
 
-inline isa::Instruction sync(isa::Opcode op, isa::Engine e, int sem) {
-  return {op, {kind(isa::OperandKind::EngineName, static_cast<int64_t>(e)), imm(sem)}, 0};
-}
-inline isa::Instruction signal(isa::Engine e, int sem) { return sync(isa::Opcode::Signal, e, sem); }
-inline isa::Instruction wait(isa::Engine e, int sem) { return sync(isa::Opcode::Wait, e, sem); }
-inline isa::Instruction barrier() { return {isa::Opcode::Barrier, {}, 0}; }
-
-// rows x row_bytes bytes from src to dst, strides in bytes.
-inline isa::Instruction dma(isa::Operand dst, isa::Operand src, int64_t rows, int64_t row_bytes, int64_t dst_stride,
-                            int64_t src_stride) {
-  return {isa::Opcode::DmaCopy, {dst, src, imm(rows), imm(row_bytes), imm(dst_stride), imm(src_stride)}, 0};
-}
 // depth planes of rows x row_bytes bytes, strides in bytes.
 inline isa::Instruction dma3d(isa::Operand dst, isa::Operand src, int64_t depth, int64_t rows, int64_t row_bytes,
                               int64_t dst_stride, int64_t src_stride, int64_t dst_plane, int64_t src_plane) {

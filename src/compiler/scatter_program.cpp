@@ -16,11 +16,7 @@ using namespace emit;
 using isa::Engine;
 using isa::Instruction;
 
-constexpr int64_t kAlign = 64;  // bytes; every tile starts on this boundary
 enum Semaphore { kLoaded = 0, kComputed = 1 };
-
-int64_t align(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Scratchpad addresses of a job's buffers.
 struct Layout {

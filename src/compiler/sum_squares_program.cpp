@@ -29,12 +29,9 @@ using isa::BinaryFn;
 using isa::Engine;
 using isa::Instruction;
 
-constexpr int64_t kAlign = 64;        // bytes; every tile starts on this boundary
 constexpr int64_t kMaxLanes = 8192;   // elements per tile
 enum Semaphore { kLoaded = 0, kFree = 1, kDone = 2, kGathered = 3, kFinal = 4 };
 
-int64_t align(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t pow2_ceil(int64_t v) {
   return static_cast<int64_t>(std::bit_ceil(static_cast<uint64_t>(std::max<int64_t>(v, 1))));
 }
