@@ -14,6 +14,7 @@
 #include "arch/chip.h"
 #include "runtime/device_totals.h"
 #include "runtime/hbm_allocator.h"
+#include "runtime/launch_cache.h"
 #include "runtime/stream.h"
 #include "sim/simulator.h"
 
@@ -44,6 +45,8 @@ class Device {
   void check_allocated(int64_t addr, int64_t bytes, const char* what) const;
 
   Stream& default_stream() { return default_stream_; }
+  // What launches learnt of the programs run so far (launch.cpp).
+  LaunchCache& launch_cache() { return launch_cache_; }
   // When all work queued so far on every stream ends, in simulated seconds.
   double synchronize() const;
 
@@ -65,6 +68,7 @@ class Device {
   mutable std::mutex mutex_;  // the allocator, the timeline and the totals
   HbmAllocator allocator_;
   Stream default_stream_;
+  LaunchCache launch_cache_;
   double cores_free_s_ = 0, copy_engine_free_s_ = 0, end_s_ = 0;
   DeviceTotals totals_;
   TimelineTrace* trace_ = nullptr;

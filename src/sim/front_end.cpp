@@ -48,13 +48,13 @@ void check_program(const isa::Program& program, int64_t chip_cores, const std::s
   }
 }
 
-IssuedInstruction FrontEnd::resolve(const isa::Instruction& inst) const {
-  IssuedInstruction issued;
+void FrontEnd::resolve(const isa::Instruction& inst, IssuedInstruction& issued) const {
   issued.core = core_;
   issued.engine = isa::opcode_info(inst.op).engine;
   if (inst.op == isa::Opcode::Signal || inst.op == isa::Opcode::Wait)
     issued.engine = static_cast<isa::Engine>(inst.operands[0].value);
-  issued.inst = inst;
+  issued.inst.op = inst.op;
+  issued.inst.operands.assign(inst.operands.begin(), inst.operands.end());
   for (isa::Operand& operand : issued.inst.operands) {
     if (operand.kind == isa::OperandKind::Reg) {
       operand = isa::Operand{isa::OperandKind::Imm, regs_[static_cast<size_t>(operand.value)], {}};
@@ -63,7 +63,6 @@ IssuedInstruction FrontEnd::resolve(const isa::Instruction& inst) const {
       operand.addr.reg = -1;
     }
   }
-  return issued;
 }
 
 void FrontEnd::advance() {
@@ -74,7 +73,7 @@ void FrontEnd::advance() {
   state_ = State::Done;
 }
 
-FrontEnd::Step FrontEnd::step() {
+FrontEnd::Step FrontEnd::step(IssuedInstruction& issued) {
   TS_ASSERT(state_ == State::Running);
   const isa::Instruction& inst = stream_[static_cast<size_t>(pc_)];
   auto value = [&](int i) { return inst.operands[static_cast<size_t>(i)].value; };
@@ -103,7 +102,7 @@ FrontEnd::Step FrontEnd::step() {
     case isa::Opcode::Barrier: state_ = State::AtBarrier; return step;
     default:
       step.issued = true;
-      step.instruction = resolve(inst);
+      resolve(inst, issued);
       break;
   }
   advance();

@@ -29,15 +29,16 @@ class FrontEnd {
   enum class State { Running, AtBarrier, Done };
   // What one step did: executed a Scalar instruction, issued one, or reached a barrier.
   struct Step {
-    bool issued = false;
-    IssuedInstruction instruction;  // when issued
-    int64_t index = 0;              // of the instruction in the stream
+    bool issued = false;  // then the instruction was written to step()'s `issued`
+    int64_t index = 0;    // of the instruction in the stream
   };
 
   State state() const { return state_; }
   int64_t pc() const { return pc_; }
-  // Executes or issues the instruction at the program counter. State must be Running.
-  Step step();
+  // Executes or issues the instruction at the program counter; an issued one is written to
+  // `issued` (its operand storage reused, so a caller that keeps one buffer allocates nothing).
+  // State must be Running.
+  Step step(IssuedInstruction& issued);
   // Continues after the barrier the front end stopped at.
   void release_barrier();
 
@@ -46,7 +47,7 @@ class FrontEnd {
     int64_t body = 0;       // index of the first instruction of the body
     int64_t remaining = 0;  // iterations left, this one included
   };
-  IssuedInstruction resolve(const isa::Instruction& inst) const;
+  void resolve(const isa::Instruction& inst, IssuedInstruction& issued) const;
   void advance();
 
   int core_;

@@ -105,11 +105,12 @@ bool Run::issue(int core, bool beyond_lookahead) {
     if (isa::opcode_info(inst.op).engine == isa::Engine::Scalar && inst.op != isa::Opcode::Signal &&
         inst.op != isa::Opcode::Wait)
       count(inst, [&] { return instruction_place(core, "front end", cs.front.pc(), inst); });
-    FrontEnd::Step step = cs.front.step();
+    IssuedInstruction issued;
+    FrontEnd::Step step = cs.front.step(issued);
     if (!step.issued) continue;
-    EngineState& engine = cs.engines[static_cast<size_t>(slot_of(step.instruction.engine))];
+    EngineState& engine = cs.engines[static_cast<size_t>(slot_of(issued.engine))];
     bool was_empty = engine.queue.empty();
-    engine.queue.push_back({std::move(step.instruction), step.index});
+    engine.queue.push_back({std::move(issued), step.index});
     ++cs.queued;
     queued = true;
     if (beyond_lookahead && was_empty) break;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <utility>
 
 #include "backends/chip/chip_backend.h"
 #include "tensor/dispatch.h"
@@ -77,6 +78,41 @@ TEST(ChipTraining, CnnOnT1ReachesTheCpuAccuracyBar) {
   TrainResult r = strict_run(o);
   EXPECT_EQ(r.eval.items, 10000);
   EXPECT_GE(r.eval.accuracy, 0.80);
+}
+
+// The device's launch cache (runtime/launch_cache.h) repeats known programs untimed: a run
+// that uses it must compute and time exactly what a run of full simulations does.
+TEST(ChipTraining, RepeatedLaunchesComputeAndTimeWhatFullSimulationsDo) {
+  ChipBackend& chip = *chip_backend("chip:t1");
+  TrainOptions cnn;
+  cnn.model = "cnn";
+  cnn.data.dataset = "fashion-mnist";
+  cnn.data.batch = 32;
+  cnn.data.device = "chip:t1";
+  cnn.steps = 3;
+  cnn.eval_batches = 1;
+  cnn.quiet = true;
+  TrainOptions gpt = gpt_mini_run("chip:t1");
+  gpt.steps = 4;
+  for (const TrainOptions& options : {gpt, cnn}) {
+    SCOPED_TRACE(options.model);
+    auto run = [&](bool cache) {
+      chip.device().launch_cache().set_enabled(cache);
+      chip.reset_totals();
+      TrainResult r = strict_run(options);
+      return std::pair{r, chip.totals()};
+    };
+    auto [full, full_totals] = run(false);
+    size_t programs = chip.device().launch_cache().size();
+    auto [cached, cached_totals] = run(true);
+    EXPECT_EQ(chip.device().launch_cache().size(), programs);  // every program was known
+    EXPECT_EQ(cached.losses, full.losses);
+    EXPECT_EQ(cached.eval.loss, full.eval.loss);
+    EXPECT_EQ(cached_totals.launches, full_totals.launches);
+    EXPECT_EQ(cached_totals.seconds, full_totals.seconds);
+    EXPECT_EQ(cached_totals.hbm_bytes, full_totals.hbm_bytes);
+  }
+  chip.device().launch_cache().set_enabled(true);
 }
 
 }  // namespace

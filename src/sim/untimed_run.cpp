@@ -1,0 +1,129 @@
+// The untimed run (see untimed_run.h).
+#include "sim/untimed_run.h"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+
+#include "base/error.h"
+#include "sim/front_end.h"
+#include "sim/functional.h"
+
+namespace tessera::sim {
+
+namespace {
+
+constexpr int kQueues = 3;  // DMA, Matrix, Vector
+int slot_of(isa::Engine engine) { return static_cast<int>(engine) - 1; }
+
+// One core between two barriers: its front end, the instructions held behind a blocked `wait`
+// per engine, and the signals not yet consumed per semaphore.
+class CoreRun {
+ public:
+  CoreRun(int core, const std::vector<isa::Instruction>& stream, MachineMemory& memory, const arch::ChipSpec& chip,
+          SimResult& result)
+      : core_(core), stream_(stream), front_(core, stream), memory_(memory), chip_(chip), result_(result) {}
+
+  FrontEnd& front() { return front_; }
+
+  // Runs the front end to its next barrier or its end.
+  void run_to_barrier() {
+    while (front_.state() == FrontEnd::State::Running) {
+      isa::Opcode op = stream_[static_cast<size_t>(front_.pc())].op;
+      ++result_.instructions[static_cast<size_t>(isa::opcode_info(op).engine)];
+      FrontEnd::Step step = front_.step(issued_);
+      if (!step.issued) continue;
+      std::deque<Held>& queue = held_[static_cast<size_t>(slot_of(issued_.engine))];
+      if (!queue.empty() || !take_effect(issued_, step.index)) queue.push_back({issued_, step.index});
+    }
+    for (const std::deque<Held>& queue : held_)
+      if (!queue.empty())
+        fail("deadlock: {}: semaphore {} is 0 and nothing left can signal it", place(queue.front()),
+             queue.front().issued.inst.operands[1].value);
+  }
+
+ private:
+  struct Held {
+    IssuedInstruction issued;
+    int64_t index = 0;
+  };
+
+  std::string place(const Held& held) const {
+    return instruction_place(core_, isa::engine_name(held.issued.engine), held.index, held.issued.inst);
+  }
+
+  // Executes `issued`; false when it is a `wait` that must hold its queue.
+  bool take_effect(const IssuedInstruction& issued, int64_t index) {
+    const isa::Instruction& inst = issued.inst;
+    if (inst.op == isa::Opcode::Wait) {
+      int64_t& count = signals_[static_cast<size_t>(inst.operands[1].value)];
+      if (count == 0) return false;
+      --count;
+      return true;
+    }
+    if (inst.op == isa::Opcode::Signal) {
+      ++signals_[static_cast<size_t>(inst.operands[1].value)];
+      release_held();
+      return true;
+    }
+    try {
+      execute(issued, memory_, chip_);
+    } catch (const Fault& f) {
+      fail("{}: {}", instruction_place(core_, isa::engine_name(issued.engine), index, inst), f.what());
+    }
+    return true;
+  }
+
+  // Runs held instructions until every queue is empty or held by a `wait` still at 0.
+  void release_held() {
+    bool progress = true;
+    while (progress) {
+      progress = false;
+      for (std::deque<Held>& queue : held_) {
+        while (!queue.empty()) {
+          Held head = std::move(queue.front());
+          queue.pop_front();
+          if (!take_effect(head.issued, head.index)) {
+            queue.push_front(std::move(head));
+            break;
+          }
+          progress = true;
+        }
+      }
+    }
+  }
+
+  int core_;
+  const std::vector<isa::Instruction>& stream_;
+  FrontEnd front_;
+  MachineMemory& memory_;
+  const arch::ChipSpec& chip_;
+  SimResult& result_;
+  IssuedInstruction issued_;  // reused: issuing allocates nothing
+  std::array<std::deque<Held>, kQueues> held_;
+  std::array<int64_t, isa::kSemaphores> signals_{};
+};
+
+}  // namespace
+
+SimResult run_untimed(const isa::Program& program, MachineMemory& memory, const arch::ChipSpec& chip) {
+  SimResult result;
+  std::deque<CoreRun> cores;
+  for (size_t c = 0; c < program.cores.size(); ++c)
+    cores.emplace_back(static_cast<int>(c), program.cores[c], memory, chip, result);
+  auto all_in = [&](FrontEnd::State state) {
+    return std::all_of(cores.begin(), cores.end(), [&](CoreRun& c) { return c.front().state() == state; });
+  };
+  while (true) {
+    for (CoreRun& core : cores) core.run_to_barrier();
+    if (all_in(FrontEnd::State::Done)) return result;
+    if (!all_in(FrontEnd::State::AtBarrier)) {
+      for (size_t c = 0; c < cores.size(); ++c)
+        if (cores[c].front().state() == FrontEnd::State::Done)
+          fail("deadlock: core {} finished without reaching a barrier that other cores wait at", c);
+    }
+    for (CoreRun& core : cores) core.front().release_barrier();
+  }
+}
+
+}  // namespace tessera::sim
