@@ -14,23 +14,33 @@ namespace {
 constexpr int64_t kPageBytes = 1 << 20;  // HBM and L2
 }
 
-void Memory::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
-
 Memory::Memory(std::string name, int64_t size_bytes, int64_t page_bytes)
-    : name_(std::move(name)), size_bytes_(size_bytes), page_bytes_(std::max<int64_t>(page_bytes, 1)) {
+    : name_(std::move(name)),
+      size_bytes_(size_bytes),
+      page_bytes_(std::max<int64_t>(page_bytes, 1)),
+      allocated_pages_(std::make_unique<std::atomic<int64_t>>(0)),
+      pages_(std::make_unique<std::atomic<uint8_t*>[]>(static_cast<size_t>(page_count()))) {
   TS_ASSERT(size_bytes >= 0);
-  pages_.resize(static_cast<size_t>((size_bytes_ + page_bytes_ - 1) / page_bytes_));
+}
+
+Memory::~Memory() {
+  if (!pages_) return;  // moved from
+  for (int64_t i = 0; i < page_count(); ++i) std::free(pages_[static_cast<size_t>(i)].load());
 }
 
 uint8_t* Memory::page(int64_t index) {
-  Page& p = pages_[static_cast<size_t>(index)];
-  if (!p) {
-    // calloc: the host maps zero pages lazily, so a large page costs only what is touched.
-    p.reset(static_cast<uint8_t*>(std::calloc(static_cast<size_t>(page_bytes_), 1)));
-    if (!p) throw std::bad_alloc();
-    ++allocated_pages_;
+  std::atomic<uint8_t*>& slot = pages_[static_cast<size_t>(index)];
+  uint8_t* p = slot.load(std::memory_order_acquire);
+  if (p) return p;
+  // calloc: the host maps zero pages lazily, so a large page costs only what is touched.
+  auto* fresh = static_cast<uint8_t*>(std::calloc(static_cast<size_t>(page_bytes_), 1));
+  if (!fresh) throw std::bad_alloc();
+  if (!slot.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) {
+    std::free(fresh);  // another thread allocated it first
+    return p;
   }
-  return p.get();
+  allocated_pages_->fetch_add(1);
+  return fresh;
 }
 
 bool Memory::contiguous(int64_t addr, int64_t bytes) const {
@@ -45,8 +55,8 @@ uint8_t* Memory::span(int64_t addr, int64_t bytes) {
 const uint8_t* Memory::written_span(int64_t addr, int64_t bytes) const {
   TS_ASSERT(addr >= 0 && bytes >= 0 && addr + bytes <= size_bytes_);
   if (!contiguous(addr, bytes)) return nullptr;
-  const Page& p = pages_[static_cast<size_t>(addr / page_bytes_)];
-  return p ? p.get() + addr % page_bytes_ : nullptr;
+  const uint8_t* p = pages_[static_cast<size_t>(addr / page_bytes_)].load(std::memory_order_acquire);
+  return p ? p + addr % page_bytes_ : nullptr;
 }
 
 void Memory::read(int64_t addr, void* dst, int64_t bytes) const {
@@ -55,9 +65,9 @@ void Memory::read(int64_t addr, void* dst, int64_t bytes) const {
   while (bytes > 0) {
     int64_t in_page = addr % page_bytes_;
     int64_t n = std::min(bytes, page_bytes_ - in_page);
-    const Page& p = pages_[static_cast<size_t>(addr / page_bytes_)];
+    const uint8_t* p = pages_[static_cast<size_t>(addr / page_bytes_)].load(std::memory_order_acquire);
     if (p)
-      std::memcpy(out, p.get() + in_page, static_cast<size_t>(n));
+      std::memcpy(out, p + in_page, static_cast<size_t>(n));
     else
       std::memset(out, 0, static_cast<size_t>(n));
     out += n, addr += n, bytes -= n;

@@ -1,6 +1,9 @@
 // The simulated memories: byte-addressed, zero at start, allocated in pages on first write so
-// that a 96 GB HBM costs the host only the pages a program touches.
+// that a 96 GB HBM costs the host only the pages a program touches. Host threads may read and
+// write different bytes of one memory at once (the untimed run executes cores in parallel):
+// a page is allocated once, by whichever thread touches it first.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,11 +19,14 @@ namespace tessera::sim {
 class Memory {
  public:
   Memory(std::string name, int64_t size_bytes, int64_t page_bytes);
+  ~Memory();
+  Memory(Memory&&) = default;
+  Memory& operator=(Memory&&) = delete;
 
   const std::string& name() const { return name_; }
   int64_t size_bytes() const { return size_bytes_; }
   int64_t page_bytes() const { return page_bytes_; }
-  int64_t allocated_bytes() const { return allocated_pages_ * page_bytes_; }
+  int64_t allocated_bytes() const { return allocated_pages_->load() * page_bytes_; }
 
   void read(int64_t addr, void* dst, int64_t bytes) const;
   void write(int64_t addr, const void* src, int64_t bytes);
@@ -33,16 +39,14 @@ class Memory {
   const uint8_t* written_span(int64_t addr, int64_t bytes) const;
 
  private:
-  struct FreeDeleter {
-    void operator()(uint8_t* p) const;
-  };
-  using Page = std::unique_ptr<uint8_t, FreeDeleter>;
   uint8_t* page(int64_t index);
+  int64_t page_count() const { return (size_bytes_ + page_bytes_ - 1) / page_bytes_; }
 
   std::string name_;
   int64_t size_bytes_ = 0, page_bytes_ = 0;
-  int64_t allocated_pages_ = 0;
-  std::vector<Page> pages_;
+  // Behind pointers, so that a Memory can move (the atomics cannot).
+  std::unique_ptr<std::atomic<int64_t>> allocated_pages_;
+  std::unique_ptr<std::atomic<uint8_t*>[]> pages_;  // null until first written; freed with std::free
 };
 
 // Copies between two memories (or within one), page by page.

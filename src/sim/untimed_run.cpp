@@ -1,9 +1,12 @@
 // The untimed run (see untimed_run.h).
 #include "sim/untimed_run.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <exception>
 
 #include "base/error.h"
 #include "sim/front_end.h"
@@ -20,11 +23,11 @@ int slot_of(isa::Engine engine) { return static_cast<int>(engine) - 1; }
 // per engine, and the signals not yet consumed per semaphore.
 class CoreRun {
  public:
-  CoreRun(int core, const std::vector<isa::Instruction>& stream, MachineMemory& memory, const arch::ChipSpec& chip,
-          SimResult& result)
-      : core_(core), stream_(stream), front_(core, stream), memory_(memory), chip_(chip), result_(result) {}
+  CoreRun(int core, const std::vector<isa::Instruction>& stream, MachineMemory& memory, const arch::ChipSpec& chip)
+      : core_(core), stream_(stream), front_(core, stream), memory_(memory), chip_(chip) {}
 
   FrontEnd& front() { return front_; }
+  const SimResult& counts() const { return result_; }
 
   // Runs the front end to its next barrier or its end.
   void run_to_barrier() {
@@ -98,25 +101,40 @@ class CoreRun {
   FrontEnd front_;
   MachineMemory& memory_;
   const arch::ChipSpec& chip_;
-  SimResult& result_;
+  SimResult result_;  // instructions run
   IssuedInstruction issued_;  // reused: issuing allocates nothing
   std::array<std::deque<Held>, kQueues> held_;
   std::array<int64_t, isa::kSemaphores> signals_{};
 };
 
+// Runs every core to its next barrier, in parallel on the host's threads (the cores touch
+// different bytes between barriers); the first error by core number is rethrown.
+void run_to_barriers(std::deque<CoreRun>& cores) {
+  std::vector<std::exception_ptr> errors(cores.size());
+  auto count = static_cast<int64_t>(cores.size());
+#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+  for (int64_t c = 0; c < count; ++c) {
+    try {
+      cores[static_cast<size_t>(c)].run_to_barrier();
+    } catch (...) {
+      errors[static_cast<size_t>(c)] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
 }  // namespace
 
 SimResult run_untimed(const isa::Program& program, MachineMemory& memory, const arch::ChipSpec& chip) {
-  SimResult result;
   std::deque<CoreRun> cores;
-  for (size_t c = 0; c < program.cores.size(); ++c)
-    cores.emplace_back(static_cast<int>(c), program.cores[c], memory, chip, result);
+  for (size_t c = 0; c < program.cores.size(); ++c) cores.emplace_back(static_cast<int>(c), program.cores[c], memory, chip);
   auto all_in = [&](FrontEnd::State state) {
     return std::all_of(cores.begin(), cores.end(), [&](CoreRun& c) { return c.front().state() == state; });
   };
   while (true) {
-    for (CoreRun& core : cores) core.run_to_barrier();
-    if (all_in(FrontEnd::State::Done)) return result;
+    run_to_barriers(cores);
+    if (all_in(FrontEnd::State::Done)) break;
     if (!all_in(FrontEnd::State::AtBarrier)) {
       for (size_t c = 0; c < cores.size(); ++c)
         if (cores[c].front().state() == FrontEnd::State::Done)
@@ -124,6 +142,10 @@ SimResult run_untimed(const isa::Program& program, MachineMemory& memory, const 
     }
     for (CoreRun& core : cores) core.front().release_barrier();
   }
+  SimResult result;
+  for (const CoreRun& core : cores)
+    for (size_t e = 0; e < result.instructions.size(); ++e) result.instructions[e] += core.counts().instructions[e];
+  return result;
 }
 
 }  // namespace tessera::sim

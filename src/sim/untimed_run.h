@@ -1,5 +1,5 @@
 // The untimed run: a program's functional effects without the event loop or the timing model.
-// The cores run one after another from barrier to barrier. Within a core, every instruction
+// The cores run from barrier to barrier, in parallel on the host's threads (OpenMP). Within a core, every instruction
 // the front end issues takes effect at once, unless its engine's queue is held by a `wait`
 // whose semaphore is still 0; then it queues behind that wait until a `signal` releases it.
 //
