@@ -1,37 +1,40 @@
 // Program fingerprints (see program_fingerprint.h).
 #include "sim/program_fingerprint.h"
 
+#include <nmmintrin.h>
+
 namespace tessera::sim {
 
 namespace {
 
-// Four lanes, each word going to the next lane in turn, so that the multiplications of
-// consecutive words overlap; the lanes are folded into the two halves at the end.
+// Two lanes over the same words: CRC-32C (one instruction per word, position-sensitive) and a
+// polynomial hash modulo 2^64; their latencies overlap, about 4 cycles a word.
 class Hasher {
  public:
-  void add(uint64_t v) {
-    uint64_t& h = lanes_[next_];
-    next_ = (next_ + 1) & 3;
-    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
-    h ^= h >> 29;
+  void add(uint64_t word) {
+    crc_ = _mm_crc32_u64(crc_, word);
+    poly_ = (poly_ + word) * 0x9e3779b97f4a7c15ull;
   }
   ProgramFingerprint result() const {
-    uint64_t first = 0x6a09e667f3bcc909ull, second = 0xbb67ae8584caa73bull;
-    for (uint64_t lane : lanes_) {
-      first = fold(first ^ lane, 0xff51afd7ed558ccdull);
-      second = fold(second + lane, 0xc4ceb9fe1a85ec53ull);
-    }
-    return {first, second};
+    uint64_t first = poly_ ^ (poly_ >> 31), second = crc_ * 0xff51afd7ed558ccdull ^ poly_;
+    return {first * 0xc4ceb9fe1a85ec53ull, second ^ (second >> 29)};
   }
 
  private:
-  static uint64_t fold(uint64_t h, uint64_t multiplier) {
-    h *= multiplier;
-    return h ^ (h >> 33);
-  }
-  uint64_t lanes_[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull};
-  unsigned next_ = 0;
+  uint64_t crc_ = 0x243f6a88, poly_ = 0x13198a2e03707344ull;
 };
+
+// An instruction's opcode, operand count and operand kinds (4 bits each), in words.
+void add_signature(Hasher& h, const isa::Instruction& inst) {
+  uint64_t word = static_cast<uint64_t>(inst.op) | static_cast<uint64_t>(inst.operands.size()) << 8;
+  int shift = 24;
+  for (const isa::Operand& o : inst.operands) {
+    if (shift == 64) h.add(word), word = 0, shift = 0;
+    word |= static_cast<uint64_t>(o.kind) << shift;
+    shift += 4;
+  }
+  h.add(word);
+}
 
 }  // namespace
 
@@ -41,17 +44,15 @@ ProgramFingerprint fingerprint(const isa::Program& program) {
   for (const std::vector<isa::Instruction>& stream : program.cores) {
     h.add(stream.size());
     for (const isa::Instruction& inst : stream) {
-      h.add(static_cast<uint64_t>(inst.op) << 8 | inst.operands.size());
+      add_signature(h, inst);
       for (const isa::Operand& o : inst.operands) {
-        h.add(static_cast<uint64_t>(o.value));
         if (o.kind != isa::OperandKind::Addr) {
-          h.add(static_cast<uint64_t>(o.kind));
+          h.add(static_cast<uint64_t>(o.value));
           continue;
         }
-        h.add(static_cast<uint64_t>(o.kind) | static_cast<uint64_t>(o.addr.space) << 8 |
-              static_cast<uint64_t>(static_cast<uint16_t>(o.addr.core)) << 16 |
-              static_cast<uint64_t>(static_cast<uint8_t>(o.addr.reg)) << 32);
         h.add(static_cast<uint64_t>(o.addr.offset));
+        h.add(static_cast<uint64_t>(o.addr.space) | static_cast<uint64_t>(static_cast<uint16_t>(o.addr.core)) << 8 |
+              static_cast<uint64_t>(static_cast<uint8_t>(o.addr.reg)) << 24 | static_cast<uint64_t>(o.value) << 32);
       }
     }
   }
