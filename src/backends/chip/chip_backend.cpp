@@ -49,7 +49,9 @@ void set_chip_overrides(const std::string& device, const std::vector<std::string
 }
 
 ChipBackend::ChipBackend(const std::string& preset)
-    : preset_(preset), device_(std::make_shared<runtime::Device>("chip:" + preset, create_chip(preset))) {}
+    : preset_(preset),
+      device_(std::make_shared<runtime::Device>("chip:" + preset, create_chip(preset))),
+      host_blocks_(std::make_shared<HostBlockCache>()) {}
 
 std::string ChipBackend::name() const { return "chip:" + preset_; }
 
@@ -105,7 +107,7 @@ std::shared_ptr<void> ChipBackend::allocate(size_t bytes) {
   int64_t addr = device_->allocate(static_cast<int64_t>(bytes));
   std::shared_ptr<void> host;
   try {
-    host = ReferenceBackend::allocate(bytes);
+    host = host_blocks_->allocate(bytes, name());
   } catch (...) {
     device_->free(addr);
     throw;

@@ -4,8 +4,8 @@
 // - The backend runs on a runtime::Device (runtime/device.h). allocate() reserves the tensor's
 //   bytes in the device's HBM allocator, so that capacity is accounted and a model too large
 //   for the chip fails there ("device 'chip:t1': out of memory: ..."); the bytes themselves are
-//   host memory (host_addressable), so that kernels the chip does not run fall back to the CPU
-//   (dispatch.h). A launch stages its operands into the simulator's HBM (a per-launch
+//   host memory (host_addressable; recycled by a HostBlockCache, as the cpu backend's are), so
+//   that kernels the chip does not run fall back to the CPU (dispatch.h). A launch stages its operands into the simulator's HBM (a per-launch
 //   workspace from address 0, untimed: on the chip the operands would already be in HBM),
 //   launches the kernel's program on the device's default stream (runtime/launch.h) and copies
 //   the results back. Staging packs each operand row-major (applying its strides), as a
@@ -46,6 +46,7 @@
 #include "arch/chip.h"
 #include "compiler/gemm_cache.h"
 #include "compiler/tile_program.h"
+#include "backends/cpu/host_block_cache.h"
 #include "backends/cpu/reference_backend.h"
 #include "isa/isa.h"
 #include "runtime/device.h"
@@ -161,6 +162,7 @@ class ChipBackend : public ReferenceBackend {
   mutable std::mutex staged_mutex_;
   int64_t staged_bytes_ = 0;
   compiler::GemmProgramCache gemm_programs_;
+  std::shared_ptr<HostBlockCache> host_blocks_;  // the tensors' host bytes
 };
 
 // Overrides ("key=value", arch/chip_loader.h) for the chip behind `device` ("chip:<preset>"),

@@ -9,6 +9,7 @@
 #pragma once
 #include <memory>
 
+#include "backends/cpu/host_block_cache.h"
 #include "backends/cpu/reference_backend.h"
 
 namespace tessera {
@@ -19,7 +20,7 @@ class FastBackend : public ReferenceBackend {
   ~FastBackend() override;
   std::string name() const override;
 
-  // fast_memory.cpp: large blocks are recycled by size (zeroed again on reuse).
+  // From a HostBlockCache: large blocks are recycled by size (zeroed again on reuse).
   std::shared_ptr<void> allocate(size_t bytes) override;
 
   // fast_elementwise.cpp
@@ -93,9 +94,7 @@ class FastBackend : public ReferenceBackend {
                                const View& dweight, const View& dbias) override;
 
  private:
-  struct BlockCache;
-  void init_threads();  // fast_backend.cpp
-  std::shared_ptr<BlockCache> cache_;
+  std::shared_ptr<HostBlockCache> blocks_;
 };
 
 }  // namespace tessera

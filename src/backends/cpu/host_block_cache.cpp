@@ -1,15 +1,12 @@
-// Device memory of the fast CPU backend. Freed blocks of 64 KiB and more are kept by size
-// and handed out again, zeroed by all threads: a training step allocates the same sizes every
-// step, and fresh large blocks would otherwise page-fault (and be zeroed twice) each time.
+// The host block cache (see host_block_cache.h).
+#include "backends/cpu/host_block_cache.h"
+
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <unordered_map>
 
-#include "backends/cpu/fast_backend.h"
 #include "base/error.h"
 
 namespace tessera {
@@ -17,7 +14,7 @@ namespace tessera {
 namespace {
 
 constexpr size_t kAlignBytes = 64;
-constexpr size_t kMinCachedBytes = 64 << 10;     // smaller blocks go straight to malloc
+constexpr size_t kMinCachedBytes = 64 << 10;         // smaller blocks go straight to malloc
 constexpr size_t kMaxCachedTotalBytes = 4ull << 30;  // idle blocks kept at most
 
 // memset(0) of a large block over all threads.
@@ -33,48 +30,38 @@ void zero(void* memory, size_t bytes) {
 
 }  // namespace
 
-// Idle blocks by size. Shared with the deleters of the blocks it hands out, so it outlives them.
-struct FastBackend::BlockCache {
-  std::mutex mutex;
-  std::unordered_multimap<size_t, void*> idle;  // rounded bytes -> block
-  size_t idle_bytes = 0;
+HostBlockCache::~HostBlockCache() {
+  for (auto& [bytes, block] : idle_) std::free(block);
+}
 
-  ~BlockCache() {
-    for (auto& [bytes, block] : idle) std::free(block);
+void* HostBlockCache::take(size_t bytes) {
+  std::lock_guard lock(mutex_);
+  auto it = idle_.find(bytes);
+  if (it == idle_.end()) return nullptr;
+  void* block = it->second;
+  idle_.erase(it);
+  idle_bytes_ -= bytes;
+  return block;
+}
+
+void HostBlockCache::give(size_t bytes, void* block) {
+  std::lock_guard lock(mutex_);
+  if (idle_bytes_ + bytes > kMaxCachedTotalBytes) {
+    std::free(block);
+    return;
   }
-  void* take(size_t bytes) {
-    std::lock_guard lock(mutex);
-    auto it = idle.find(bytes);
-    if (it == idle.end()) return nullptr;
-    void* block = it->second;
-    idle.erase(it);
-    idle_bytes -= bytes;
-    return block;
-  }
-  void give(size_t bytes, void* block) {
-    std::lock_guard lock(mutex);
-    if (idle_bytes + bytes > kMaxCachedTotalBytes) {
-      std::free(block);
-      return;
-    }
-    idle.emplace(bytes, block);
-    idle_bytes += bytes;
-  }
-};
+  idle_.emplace(bytes, block);
+  idle_bytes_ += bytes;
+}
 
-FastBackend::FastBackend() : cache_(std::make_shared<BlockCache>()) { init_threads(); }
-
-FastBackend::~FastBackend() = default;
-
-std::shared_ptr<void> FastBackend::allocate(size_t bytes) {
+std::shared_ptr<void> HostBlockCache::allocate(size_t bytes, const std::string& backend) {
   size_t rounded = std::max((bytes + kAlignBytes - 1) / kAlignBytes * kAlignBytes, kAlignBytes);
-  if (rounded < kMinCachedBytes) return ReferenceBackend::allocate(bytes);
-  void* block = cache_->take(rounded);
+  void* block = rounded < kMinCachedBytes ? nullptr : take(rounded);
   if (!block) block = std::aligned_alloc(kAlignBytes, rounded);
-  if (!block) fail("cpu: cannot allocate {} bytes", bytes);
+  if (!block) fail("{}: cannot allocate {} bytes", backend, bytes);
   zero(block, rounded);
-  std::shared_ptr<BlockCache> cache = cache_;
-  return std::shared_ptr<void>(block, [cache, rounded](void* p) { cache->give(rounded, p); });
+  if (rounded < kMinCachedBytes) return std::shared_ptr<void>(block, std::free);
+  return std::shared_ptr<void>(block, [cache = shared_from_this(), rounded](void* p) { cache->give(rounded, p); });
 }
 
 }  // namespace tessera
