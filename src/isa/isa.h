@@ -18,7 +18,10 @@
 //   address p holds element (i, j) at p + (i * cols + j) * size(D). Matrix and Vector
 //   operands are in `spm`; DMA moves strided 2-D and 3-D blocks between any memories.
 #pragma once
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,10 +94,45 @@ struct Operand {
   bool operator==(const Operand&) const = default;
 };
 
+// An instruction's operands, held in place (no heap allocation: programs of a million
+// instructions are built, copied and issued). One more than the widest instruction takes, so
+// that a wrong count can be built and refused (check_program).
+class Operands {
+ public:
+  static constexpr size_t kCapacity = 10;
+
+  Operands() = default;
+  Operands(std::initializer_list<Operand> operands) { assign(operands.begin(), operands.end()); }
+  Operands(const std::vector<Operand>& operands) { assign(operands.begin(), operands.end()); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Operand& operator[](size_t i) { return items_[i]; }
+  const Operand& operator[](size_t i) const { return items_[i]; }
+  Operand& at(size_t i);  // an Error beyond size()
+  const Operand& at(size_t i) const;
+  Operand& back() { return items_[size_ - 1]; }
+  Operand* begin() { return items_.data(); }
+  Operand* end() { return items_.data() + size_; }
+  const Operand* begin() const { return items_.data(); }
+  const Operand* end() const { return items_.data() + size_; }
+  void push_back(const Operand& operand);  // an Error beyond kCapacity
+  template <typename It>
+  void assign(It first, It last) {
+    size_ = 0;
+    for (; first != last; ++first) push_back(*first);
+  }
+  bool operator==(const Operands& other) const { return std::equal(begin(), end(), other.begin(), other.end()); }
+
+ private:
+  std::array<Operand, kCapacity> items_{};
+  uint8_t size_ = 0;
+};
+
 struct Instruction {
   Opcode op = Opcode::Li;
-  std::vector<Operand> operands;  // in the table's order
-  int line = 0;                   // source line in an assembly file (0 when decoded)
+  Operands operands;  // in the table's order
+  int line = 0;       // source line in an assembly file (0 when decoded)
 };
 
 // One instruction stream per core.

@@ -1,4 +1,4 @@
-// Operand names and ranges (see operands.h).
+// Operand names and ranges (see operands.h), and the checked accessors of Operands (isa.h).
 #include "isa/operands.h"
 
 #include <fmt/format.h>
@@ -129,6 +129,22 @@ std::string operand_problem(const Operand& operand, OperandKind kind) {
       }
       return fmt::format("{} value {} is not one of {}", operand_kind_name(kind), operand.value, enum_name_list(kind));
   }
+}
+
+
+Operand& Operands::at(size_t i) {
+  if (i >= size_) fail("operand {} of an instruction with {} operands", i + 1, size_);
+  return items_[i];
+}
+
+const Operand& Operands::at(size_t i) const {
+  if (i >= size_) fail("operand {} of an instruction with {} operands", i + 1, size_);
+  return items_[i];
+}
+
+void Operands::push_back(const Operand& operand) {
+  if (size_ == kCapacity) fail("an instruction holds at most {} operands", kCapacity);
+  items_[size_++] = operand;
 }
 
 }  // namespace tessera::isa

@@ -113,7 +113,9 @@ TEST(Dma, RandomBlocksWithinAndAcrossPagesMatchTheReference) {
     int64_t half = dst_hbm ? kHalf : kSpmHalf;
     ASSERT_EQ(read<uint8_t>(out, half, static_cast<size_t>(half)),
               std::vector<uint8_t>(want.begin() + half, want.end()));
-    if (!dst_hbm) EXPECT_EQ(sim.memory().hbm().allocated_bytes(), allocated);
+    if (!dst_hbm) {
+      EXPECT_EQ(sim.memory().hbm().allocated_bytes(), allocated);
+    }
   }
 }
 

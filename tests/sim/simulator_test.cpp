@@ -116,8 +116,11 @@ TEST(Simulator, SemaphoresOrderAProducerAndAConsumerWithTimingOnAndOff) {
         load_end.push_back(recorder.intervals[i].end_cycle);
     }
     size_t tile = 0;
-    for (size_t i = 0; i < recorder.instructions.size(); ++i)
-      if (recorder.instructions[i].inst.op == Opcode::VUnary) EXPECT_GE(recorder.intervals[i].start_cycle, load_end.at(tile++));
+    for (size_t i = 0; i < recorder.instructions.size(); ++i) {
+      if (recorder.instructions[i].inst.op == Opcode::VUnary) {
+        EXPECT_GE(recorder.intervals[i].start_cycle, load_end.at(tile++));
+      }
+    }
     // The vector engine waited for the first load: a blocked interval from 0.
     ASSERT_FALSE(recorder.blocked.empty());
     EXPECT_EQ(recorder.blocked[0].engine, Engine::Vector);
