@@ -55,8 +55,17 @@ class CoreScheduler {
     int64_t g = tile * k_steps_ + kk;
     int buffer = static_cast<int>(g % 2);
     bool reused_later = g + 2 < total_;
-    operand(Op::LoadA, Op::PrepA, prepares_a(k_), kAFull, kAFree, kRawAFull, kRawAFree, tile, kk, buffer);
-    operand(Op::LoadB, Op::PrepB, prepares_b(k_), kBFull, kBFree, kRawBFull, kRawBFree, tile, kk, buffer);
+    auto load_a = [&] {
+      operand(Op::LoadA, Op::PrepA, prepares_a(k_), kAFull, kAFree, kRawAFull, kRawAFree, tile, kk, buffer);
+    };
+    auto load_b = [&] {
+      operand(Op::LoadB, Op::PrepB, prepares_b(k_), kBFull, kBFree, kRawBFull, kRawBFree, tile, kk, buffer);
+    };
+    if (b_first(k_, t_)) {
+      load_b(), load_a();
+    } else {
+      load_a(), load_b();
+    }
     for (int c = 0; c < chunks; ++c) {
       GemmStep s = step(Op::Mma, tile, kk, buffer);
       s.chunk = static_cast<int8_t>(c), s.chunks = static_cast<int8_t>(chunks);
@@ -170,6 +179,11 @@ isa::Engine GemmStep::engine() const {
     case Op::Mma: return isa::Engine::Matrix;
     default: return isa::Engine::Dma;
   }
+}
+
+bool b_first(const GemmKernel& kernel, const GemmTiling& tiling) {
+  return tiling.k * tiling.n * static_cast<int64_t>(dtype_size(kernel.b_dtype)) <
+         tiling.m * tiling.k * static_cast<int64_t>(dtype_size(kernel.a_dtype));
 }
 
 GemmSchedule schedule_gemm(const GemmKernel& kernel, const GemmTiling& tiling, const GemmPartition& partition) {

@@ -1,15 +1,18 @@
 // The GEMM lowering's schedule pass: each core's work as an ordered list of steps, each on one
 // engine, with the semaphores it waits on before and signals after. The DMA engine loads
 // k-slices of a and b into double buffers while the matrix engine multiplies the previous
-// pair into the f32 accumulator; operands that need it are prepared by the vector engine from
-// raw buffers (also double-buffered); the last k-step of a tile runs in row chunks, each chunk
-// handed to the epilogue (vector engine: add the old output, round) and stored by the DMA
-// engine while the next chunk multiplies. A tile's epilogue and store follow the next tile's
-// first k-step on their engines' queues, so that the next tile's loads start at once; when the
-// epilogue frees the accumulator, the store of its last chunk follows the next tile's second
-// k-step's loads, so that those do not queue behind the store while the matrix engine waits. A
-// semaphore is signalled only when a later step waits on it, so that every core's signals
-// and waits balance (the verifier's rule).
+// pair into the f32 accumulator. Of the two slices the smaller loads first: its load is mostly
+// the HBM latency of a first read, during which the L2 streams the larger slices that other
+// cores share; loaded second, it would add that latency after the core's turn on the L2.
+// Operands that need it are prepared by the vector engine from raw buffers (also
+// double-buffered); the last k-step of a tile runs in row chunks, each chunk handed to the
+// epilogue (vector engine: add the old output, round) and stored by the DMA engine while the
+// next chunk multiplies. A tile's epilogue and store follow the next tile's first k-step on
+// their engines' queues, so that the next tile's loads start at once; when the epilogue frees
+// the accumulator, the store of its last chunk follows the next tile's second k-step's loads,
+// so that those do not queue behind the store while the matrix engine waits. A semaphore is
+// signalled only when a later step waits on it, so that every core's signals and waits
+// balance (the verifier's rule).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -62,6 +65,10 @@ struct GemmSchedule {
 };
 
 GemmSchedule schedule_gemm(const GemmKernel& kernel, const GemmTiling& tiling, const GemmPartition& partition);
+
+// Whether each k-step loads its b slice before its a slice: b's (k x n) slice has fewer bytes
+// than a's (m x k), as stored in HBM.
+bool b_first(const GemmKernel& kernel, const GemmTiling& tiling);
 
 // Core 0's first tiles, one step a line: engine, what it does, waits and signals.
 std::string to_string(const GemmSchedule& schedule, const GemmPartition& partition);

@@ -73,7 +73,8 @@ GemmTime time_gemm(const GemmLowering& l, const arch::ChipSpec& chip, std::span<
     if (at >= steps.size()) return false;
     // Up to the first load of a tile beyond the piece (a tile's finish follows the next one's first loads).
     int32_t last_tile = steps[at].tile + static_cast<int32_t>(kTilesPerPiece) - 1;
-    for (; at < steps.size() && (steps[at].tile <= last_tile || steps[at].op != GemmStep::Op::LoadA); ++at) {
+    auto load = [](GemmStep::Op op) { return op == GemmStep::Op::LoadA || op == GemmStep::Op::LoadB; };
+    for (; at < steps.size() && (steps[at].tile <= last_tile || !load(steps[at].op)); ++at) {
       scratch.clear();
       l.emitter->emit(core, steps[at], scratch);
       auto& queue = queues[static_cast<size_t>(static_cast<int>(steps[at].engine()) - 1)];

@@ -2,7 +2,8 @@
 // bf16-rounded inputs (transposes, f32 inputs, batches, accumulation, odd sizes, row chunks, K
 // split in parts summed through the L2),
 // every pass prints its result, bad tilings are refused, and the timing-only run of t1's
-// 4096^3 bf16 GEMM reaches 90 % of the chip's peak, h20's 8192^3 the measured 90-95 %.
+// 4096^3 bf16 GEMM reaches 90 % of the chip's peak (launch included), each k-step loads the
+// smaller operand slice first, and h20's 8192^3 reaches the measured 90-95 %.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -210,6 +211,54 @@ TEST(GemmLoweringTest, T1Bf16Gemm4096AtNinetyPercentOfPeak) {
   auto lowering = lower_gemm(kernel(1, 4096, 4096, 4096, DType::BF16, DType::BF16), t1, options);
   GemmTime t = time_gemm(*lowering, t1);
   EXPECT_GE(t.percent_of_peak, 90.0) << t.cycles << " cycles";
+}
+
+TEST(GemmLoweringTest, T1Bf16Gemm4096AtNinetyPercentOfPeakWithTheLaunch) {
+  // bench/chip_targets.sh's target: the program and the chip's launch overhead together.
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  GemmTime t = time_gemm(kernel(1, 4096, 4096, 4096, DType::BF16, DType::BF16), t1);
+  double seconds = t.seconds + t1.gemm_overhead_s();
+  EXPECT_GE(t.percent_of_peak * t.seconds / seconds, 90.0) << t.cycles << " cycles";
+}
+
+TEST(GemmLoweringTest, EachKStepLoadsTheSmallerSliceFirst) {
+  // The 4096^3 plan's tiles are 2048x64: a's k-slice is 32 times b's, so b loads first; with
+  // the shape turned around, a does. With a first, that plan reached 89.9 % of the peak with the
+  // launch, 90.1 % with b first.
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  GemmLowerOptions options;
+  options.program = false;
+  GemmKernel square = kernel(1, 4096, 4096, 4096, DType::BF16, DType::BF16);
+  auto tall = lower_gemm(square, t1, options);
+  ASSERT_EQ(tall->tiling.m, 2048);
+  ASSERT_EQ(tall->tiling.n, 64);
+  options.tiling = GemmTiling{64, 2048, 64, 2};
+  auto wide = lower_gemm(square, t1, options);
+  for (const GemmLowering* l : {tall.get(), wide.get()}) {
+    bool b_goes_first = l == tall.get();
+    EXPECT_EQ(b_first(l->kernel, l->tiling), b_goes_first);
+    int64_t k_steps = 0;
+    for (const std::vector<GemmStep>& steps : l->schedule.cores) {
+      for (size_t i = 1; i < steps.size(); ++i) {
+        const GemmStep &before = steps[i - 1], &at = steps[i];
+        if (at.op != (b_goes_first ? GemmStep::Op::LoadA : GemmStep::Op::LoadB)) continue;
+        ++k_steps;
+        EXPECT_EQ(before.op, b_goes_first ? GemmStep::Op::LoadB : GemmStep::Op::LoadA);
+        EXPECT_EQ(std::make_pair(before.tile, before.kk), std::make_pair(at.tile, at.kk));
+      }
+    }
+    EXPECT_EQ(k_steps, 2 * 64 * 64);  // tiles x k-steps
+  }
+  // Tall tiles on a small chip, prepared operands included, still give the product.
+  options = {};
+  options.tiling = GemmTiling{128, 32, 64, 2};
+  for (int variant = 0; variant < 4; ++variant) {
+    GemmKernel k = kernel(1, 300, 100, 200, variant & 2 ? DType::F32 : DType::BF16, DType::BF16);
+    k.transpose_a = variant & 1, k.transpose_b = variant & 1;
+    SCOPED_TRACE(to_string(k));
+    ASSERT_TRUE(b_first(k, *options.tiling));
+    check_product(k, small_t1(), options);
+  }
 }
 
 TEST(GemmLoweringTest, H20Bf16Gemm8192WithinTheMeasuredBand) {
