@@ -6,6 +6,7 @@
 namespace tessera::compiler {
 
 using namespace attention;
+using namespace emit;
 using isa::Broadcast;
 using F = isa::BinaryFn;
 
@@ -27,7 +28,7 @@ struct QueryTiles {
 };
 
 KeyTiles key_tiles(const Dims& d, DType dtype, int64_t& bytes) {
-  Scratchpad spm;
+  Arena spm;
   KeyTiles t;
   const int64_t B = d.block, D = d.head_dim, es = static_cast<int64_t>(dtype_size(dtype));
   t.masks = take_masks(spm, d, true);
@@ -43,7 +44,7 @@ KeyTiles key_tiles(const Dims& d, DType dtype, int64_t& bytes) {
 }
 
 QueryTiles query_tiles(const Dims& d, DType dtype, int64_t& bytes) {
-  Scratchpad spm;
+  Arena spm;
   QueryTiles t;
   const int64_t B = d.block, D = d.head_dim, es = static_cast<int64_t>(dtype_size(dtype));
   t.masks = take_masks(spm, d, false);
@@ -202,7 +203,7 @@ isa::Program attention_backward_program(const arch::ChipSpec& chip, const Attent
       emit_masks(s, d, kt.masks, true, a.scale);
       emit_pipeline(s, key_cores[core], p1);
     }
-    s.push_back({isa::Opcode::Barrier, {}, 0});
+    s.push_back(barrier());
     if (core < query_cores.size()) {
       emit_masks(s, d, qt.masks, false, a.scale);
       emit_pipeline(s, query_cores[core], p2);

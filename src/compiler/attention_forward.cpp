@@ -6,6 +6,7 @@
 namespace tessera::compiler {
 
 using namespace attention;
+using namespace emit;
 using isa::Broadcast;
 using F = isa::BinaryFn;
 
@@ -23,7 +24,7 @@ struct ForwardTiles {
 };
 
 ForwardTiles forward_tiles(const Dims& d, DType dtype, int64_t& bytes) {
-  Scratchpad spm;
+  Arena spm;
   ForwardTiles t;
   const int64_t B = d.block, D = d.head_dim;
   t.masks = take_masks(spm, d, false);
@@ -98,7 +99,7 @@ isa::Program attention_forward_program(const arch::ChipSpec& chip, const Attenti
       s.push_back(vbinary(F::Mul, t.l, t.l, t.alpha, r, 1));
       s.push_back(vbinary(F::Add, t.l, t.l, t.partial, r, 1));
       // The previous block's O += P V must be done before O is rescaled.
-      s.push_back(sync(isa::Opcode::Wait, isa::Engine::Vector, kAccDone));
+      s.push_back(wait(isa::Engine::Vector, kAccDone));
       s.push_back(vbinary(F::Mul, t.o, t.o, t.alpha, r, D, Broadcast::Col));
     }
     s.push_back(vconvert(t.p[st.parity()], DType::BF16, S, DType::F32, r, c));

@@ -1,9 +1,8 @@
-// The attention programs' building blocks (see attention_pipeline.h): instruction builders,
-// the preparation pass, the causal masks and the block pipeline.
+// The attention programs' building blocks (see attention_pipeline.h): the preparation pass, the
+// causal masks and the block pipeline.
 #include "compiler/attention_pipeline.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <queue>
 
@@ -11,82 +10,7 @@
 
 namespace tessera::compiler::attention {
 
-namespace {
-
-using isa::Engine;
-using isa::Instruction;
-using isa::Opcode;
-using isa::Operand;
-using isa::OperandKind;
-
-constexpr int64_t kAlign = 64;
-
-Operand imm(int64_t v) { return {OperandKind::Imm, v, {}}; }
-Operand kind(OperandKind k, int64_t v) { return {k, v, {}}; }
-Operand dtype(DType d) { return kind(OperandKind::DType, static_cast<int64_t>(d)); }
-Operand at(isa::Space space, int64_t offset) {
-  Operand o{OperandKind::Addr, 0, {}};
-  o.addr.space = space;
-  o.addr.offset = offset;
-  return o;
-}
-Operand spm(int64_t offset) { return at(isa::Space::Spm, offset); }
-Operand hbm(int64_t offset) { return at(isa::Space::Hbm, offset); }
-Operand f32() { return dtype(DType::F32); }
-
-Instruction dma(Operand dst, Operand src, int64_t rows, int64_t row_bytes, int64_t dst_stride, int64_t src_stride) {
-  return {Opcode::DmaCopy, {dst, src, imm(rows), imm(row_bytes), imm(dst_stride), imm(src_stride)}, 0};
-}
-
-}  // namespace
-
-Instruction sync(Opcode op, Engine engine, int sem) {
-  return {op, {kind(OperandKind::EngineName, static_cast<int64_t>(engine)), imm(sem)}, 0};
-}
-Instruction load(int64_t spm_addr, int64_t hbm_addr, int64_t bytes) {
-  return dma(spm(spm_addr), hbm(hbm_addr), 1, bytes, bytes, bytes);
-}
-Instruction store(int64_t hbm_addr, int64_t spm_addr, int64_t bytes) {
-  return dma(hbm(hbm_addr), spm(spm_addr), 1, bytes, bytes, bytes);
-}
-Instruction mma(int64_t acc, int64_t a, int64_t b, int64_t m, int64_t n, int64_t k, bool accumulate) {
-  isa::AccMode mode = accumulate ? isa::AccMode::Accumulate : isa::AccMode::Overwrite;
-  return {Opcode::Mma,
-          {spm(acc), spm(a), spm(b), imm(m), imm(n), imm(k), dtype(DType::BF16),
-           kind(OperandKind::AccMode, static_cast<int64_t>(mode))},
-          0};
-}
-Instruction vunary(isa::UnaryFn fn, int64_t dst, int64_t src, int64_t rows, int64_t cols) {
-  return {Opcode::VUnary, {kind(OperandKind::UnaryFn, static_cast<int64_t>(fn)), spm(dst), spm(src), imm(rows),
-                           imm(cols), f32()}, 0};
-}
-Instruction vbinary(isa::BinaryFn fn, int64_t dst, int64_t a, int64_t b, int64_t rows, int64_t cols,
-                    isa::Broadcast bcast) {
-  return {Opcode::VBinary, {kind(OperandKind::BinaryFn, static_cast<int64_t>(fn)), spm(dst), spm(a), spm(b),
-                            imm(rows), imm(cols), f32(), kind(OperandKind::Broadcast, static_cast<int64_t>(bcast))}, 0};
-}
-Instruction vreduce(isa::ReduceFn fn, int64_t dst, int64_t src, int64_t rows, int64_t cols) {
-  return {Opcode::VReduce, {kind(OperandKind::ReduceFn, static_cast<int64_t>(fn)), spm(dst), spm(src), imm(rows),
-                            imm(cols), f32()}, 0};
-}
-Instruction vconvert(int64_t dst, DType to, int64_t src, DType from, int64_t rows, int64_t cols) {
-  return {Opcode::VConvert, {spm(dst), dtype(to), spm(src), dtype(from), imm(rows), imm(cols),
-                             kind(OperandKind::Rounding, static_cast<int64_t>(isa::Rounding::Rne)),
-                             kind(OperandKind::Reg, 0)}, 0};
-}
-Instruction vtranspose(int64_t dst, int64_t src, int64_t rows, int64_t cols, DType type) {
-  return {Opcode::VTranspose, {spm(dst), spm(src), imm(rows), imm(cols), dtype(type)}, 0};
-}
-Instruction vfill(int64_t dst, float value, int64_t rows, int64_t cols) {
-  return {Opcode::VFill,
-          {spm(dst), kind(OperandKind::FImm, std::bit_cast<uint32_t>(value)), imm(rows), imm(cols), f32()}, 0};
-}
-
-int64_t Scratchpad::take(int64_t bytes) {
-  int64_t addr = next;
-  next += (bytes + kAlign - 1) / kAlign * kAlign;
-  return addr;
-}
+using namespace emit;
 
 Dims choose_dims(const arch::ChipSpec& chip, int64_t heads, int64_t seq, int64_t head_dim, int64_t max_block,
                  const std::function<int64_t(const Dims&)>& bytes) {
@@ -107,12 +31,12 @@ namespace {
 struct PrepSet {
   int64_t a, b, bf16, transposed, sum;
 };
-PrepSet take_prep_set(Scratchpad& spm, const Dims& d, int64_t rows) {
+PrepSet take_prep_set(Arena& spm, const Dims& d, int64_t rows) {
   int64_t tile = rows * d.head_dim;
   return {spm.take(tile * 4), spm.take(tile * 4), spm.take(tile * 2), spm.take(tile * 2), spm.take(rows * 4)};
 }
 int64_t prep_bytes(const Dims& d, int64_t rows) {
-  Scratchpad spm;
+  Arena spm;
   take_prep_set(spm, d, rows), take_prep_set(spm, d, rows);
   return spm.next;
 }
@@ -132,7 +56,7 @@ int64_t prep_scratchpad_bytes(const Dims& dims) { return prep_bytes(dims, dims.b
 void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dims& d, const Prep& prep) {
   int64_t group = std::max<int64_t>(1, std::min(kPrepRows / d.block, d.blocks()));
   while (group > 1 && prep_bytes(d, group * d.block) > chip.scratchpad_bytes) --group;
-  Scratchpad spm;
+  Arena spm;
   PrepSet sets[2] = {take_prep_set(spm, d, group * d.block), take_prep_set(spm, d, group * d.block)};
   std::vector<PrepJob> jobs;
   auto add_jobs = [&](int array) {
@@ -165,7 +89,7 @@ void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dim
         s.push_back(load(set.a, prep.dout + d.offset(job.head, job.block, es_dout), rows * D * es_dout));
         s.push_back(load(set.b, prep.out + d.offset(job.head, job.block, es_out), rows * D * es_out));
       }
-      s.push_back(sync(Opcode::Signal, Engine::Dma, kPrepLoaded));
+      s.push_back(signal(Engine::Dma, kPrepLoaded));
     };
     if (!mine.empty()) load_job(0);
     for (size_t i = 0; i < mine.size(); ++i) {
@@ -173,7 +97,7 @@ void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dim
       const PrepJob& job = mine[i];
       const PrepSet& set = sets[i % 2];
       int64_t rows = job_rows(job);
-      s.push_back(sync(Opcode::Wait, Engine::Vector, kPrepLoaded));
+      s.push_back(wait(Engine::Vector, kPrepLoaded));
       if (job.array >= 0) {
         const PrepArray& array = prep.arrays[static_cast<size_t>(job.array)];
         int64_t bf16 = set.a;  // (rows x D) bf16
@@ -187,8 +111,8 @@ void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dim
             int64_t at = b * d.block * D * 2;
             s.push_back(vtranspose(set.transposed + at, bf16 + at, d.rows(job.block + b), D, DType::BF16));
           }
-        s.push_back(sync(Opcode::Signal, Engine::Vector, kPrepDone));
-        s.push_back(sync(Opcode::Wait, Engine::Dma, kPrepDone));
+        s.push_back(signal(Engine::Vector, kPrepDone));
+        s.push_back(wait(Engine::Dma, kPrepDone));
         if (array.natural >= 0 && array.dtype == DType::F32)
           s.push_back(store(array.natural + d.offset(job.head, job.block, 2), set.bf16, rows * D * 2));
         if (array.transposed >= 0)
@@ -199,12 +123,12 @@ void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dim
         if (prep.out_dtype != DType::F32) s.push_back(vconvert(set.b, DType::F32, set.b, prep.out_dtype, rows, D));
         s.push_back(vbinary(isa::BinaryFn::Mul, set.a, set.a, set.b, rows, D));
         s.push_back(vreduce(isa::ReduceFn::Sum, set.sum, set.a, rows, D));
-        s.push_back(sync(Opcode::Signal, Engine::Vector, kPrepDone));
-        s.push_back(sync(Opcode::Wait, Engine::Dma, kPrepDone));
+        s.push_back(signal(Engine::Vector, kPrepDone));
+        s.push_back(wait(Engine::Dma, kPrepDone));
         s.push_back(store(prep.delta + (job.head * d.seq + job.block * d.block) * 4, set.sum, rows * 4));
       }
     }
-    s.push_back({Opcode::Barrier, {}, 0});
+    s.push_back(barrier());
   }
 }
 
@@ -215,7 +139,7 @@ int64_t Masks::of(const Dims& d, int64_t rows, bool transposed) const {
   return transposed ? tail_t : tail;
 }
 
-Masks take_masks(Scratchpad& spm, const Dims& d, bool transposed) {
+Masks take_masks(Arena& spm, const Dims& d, bool transposed) {
   Masks m;
   int64_t tail = d.rows(d.blocks() - 1);
   m.row = spm.take(3 * d.block * 4);
@@ -233,8 +157,8 @@ void emit_masks(Stream& s, const Dims& d, const Masks& m, bool transposed, float
   s.push_back(vfill(m.row + B * 4, 0.0f, 1, B));
   s.push_back(vfill(m.row + 2 * B * 4, -INFINITY, 1, B));
   s.push_back(vfill(m.scale, scale, 1, 1));
-  s.push_back(sync(Opcode::Signal, Engine::Vector, kMaskFilled));
-  s.push_back(sync(Opcode::Wait, Engine::Dma, kMaskFilled));
+  s.push_back(signal(Engine::Vector, kMaskFilled));
+  s.push_back(wait(Engine::Dma, kMaskFilled));
   // Row i of a (queries x keys) mask is the row read from 2B - 1 - i: element j is 0 iff
   // j <= i. Row a of a (keys x queries) mask is read from B - a: element b is 0 iff a <= b.
   // Each row starts one element before the previous one: a source stride of -4 bytes.
@@ -245,8 +169,8 @@ void emit_masks(Stream& s, const Dims& d, const Masks& m, bool transposed, float
   };
   copy(B);
   if (tail != B) copy(tail);
-  s.push_back(sync(Opcode::Signal, Engine::Dma, kMaskReady));
-  s.push_back(sync(Opcode::Wait, Engine::Vector, kMaskReady));
+  s.push_back(signal(Engine::Dma, kMaskReady));
+  s.push_back(wait(Engine::Vector, kMaskReady));
 }
 
 // ---- Pipeline -----------------------------------------------------------------------------
@@ -281,42 +205,42 @@ void emit_pipeline(Stream& s, const std::vector<PipelineJob>& jobs, const Pipeli
   const auto N = static_cast<int64_t>(steps.size());
   const auto J = static_cast<int64_t>(jobs.size());
   auto stage_a = [&](const Step& st) {
-    s.push_back(sync(Opcode::Wait, Engine::Matrix, kLoadedMatrix));
+    s.push_back(wait(Engine::Matrix, kLoadedMatrix));
     p.stage_a(s, st);
-    s.push_back(sync(Opcode::Signal, Engine::Matrix, kStageA));
+    s.push_back(signal(Engine::Matrix, kStageA));
   };
   auto store_job = [&](const Step& last) {
-    s.push_back(sync(Opcode::Wait, Engine::Dma, kOutReady));
+    s.push_back(wait(Engine::Dma, kOutReady));
     p.store(s, last);
-    if (last.ordinal + 2 < J) s.push_back(sync(Opcode::Signal, Engine::Dma, kOutFree));
+    if (last.ordinal + 2 < J) s.push_back(signal(Engine::Dma, kOutFree));
   };
   std::vector<Step> unstored;  // last blocks of jobs whose outputs are not yet stored
   size_t next_store = 0;
   for (int64_t n = 0; n < N; ++n) {
     const Step& st = steps[static_cast<size_t>(n)];
     // DMA: the block's tiles, and the outputs of jobs that ended two blocks ago.
-    if (n >= 2) s.push_back(sync(Opcode::Wait, Engine::Dma, kFree));
+    if (n >= 2) s.push_back(wait(Engine::Dma, kFree));
     p.load(s, st);
-    s.push_back(sync(Opcode::Signal, Engine::Dma, kLoadedMatrix));
-    if (p.vector_loads) s.push_back(sync(Opcode::Signal, Engine::Dma, kLoadedVector));
+    s.push_back(signal(Engine::Dma, kLoadedMatrix));
+    if (p.vector_loads) s.push_back(signal(Engine::Dma, kLoadedVector));
     while (next_store < unstored.size() && unstored[next_store].n + 2 <= n) store_job(unstored[next_store++]);
     // Matrix: stage A one block ahead of stage B.
     if (n == 0) stage_a(st);
     if (n + 1 < N) stage_a(steps[static_cast<size_t>(n + 1)]);
-    s.push_back(sync(Opcode::Wait, Engine::Matrix, kStageV));
+    s.push_back(wait(Engine::Matrix, kStageV));
     p.stage_b(s, st);
-    if (n + 2 < N) s.push_back(sync(Opcode::Signal, Engine::Matrix, kFree));
-    if (p.acc_each_block || st.last) s.push_back(sync(Opcode::Signal, Engine::Matrix, kAccDone));
+    if (n + 2 < N) s.push_back(signal(Engine::Matrix, kFree));
+    if (p.acc_each_block || st.last) s.push_back(signal(Engine::Matrix, kAccDone));
     // Vector: the block, then the job's outputs after its last block.
-    s.push_back(sync(Opcode::Wait, Engine::Vector, kStageA));
-    if (p.vector_loads) s.push_back(sync(Opcode::Wait, Engine::Vector, kLoadedVector));
+    s.push_back(wait(Engine::Vector, kStageA));
+    if (p.vector_loads) s.push_back(wait(Engine::Vector, kLoadedVector));
     p.vector(s, st);
-    s.push_back(sync(Opcode::Signal, Engine::Vector, kStageV));
+    s.push_back(signal(Engine::Vector, kStageV));
     if (st.last) {
-      s.push_back(sync(Opcode::Wait, Engine::Vector, kAccDone));
-      if (st.ordinal >= 2) s.push_back(sync(Opcode::Wait, Engine::Vector, kOutFree));
+      s.push_back(wait(Engine::Vector, kAccDone));
+      if (st.ordinal >= 2) s.push_back(wait(Engine::Vector, kOutFree));
       p.finalize(s, st);
-      s.push_back(sync(Opcode::Signal, Engine::Vector, kOutReady));
+      s.push_back(signal(Engine::Vector, kOutReady));
       unstored.push_back(st);
     }
   }

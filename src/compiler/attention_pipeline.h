@@ -1,5 +1,5 @@
-// Building blocks of the attention programs (attention_program.h): instruction builders, a
-// scratchpad allocator, the preparation pass that rounds q/k/v/dout to bf16 and lays out
+// Building blocks of the attention programs (attention_program.h), whose instructions come from
+// emit.h and instructions.h: the preparation pass that rounds q/k/v/dout to bf16 and lays out
 // transposed blocks in HBM, and the block pipeline that the forward and both backward passes
 // share.
 //
@@ -22,6 +22,7 @@
 
 #include "arch/chip.h"
 #include "base/dtype.h"
+#include "compiler/instructions.h"
 #include "isa/isa.h"
 
 namespace tessera::compiler::attention {
@@ -31,27 +32,6 @@ using Stream = std::vector<isa::Instruction>;
 enum Semaphore {
   kLoadedMatrix = 0, kLoadedVector, kFree, kStageA, kStageV, kAccDone, kOutReady, kOutFree,
   kPrepLoaded, kPrepDone, kMaskFilled, kMaskReady
-};
-
-// Instructions on scratchpad (spm) and HBM byte addresses; vector tiles are f32 unless a
-// dtype is given.
-isa::Instruction sync(isa::Opcode op, isa::Engine engine, int sem);
-isa::Instruction load(int64_t spm, int64_t hbm, int64_t bytes);   // contiguous HBM -> spm
-isa::Instruction store(int64_t hbm, int64_t spm, int64_t bytes);  // contiguous spm -> HBM
-// acc (m x n, f32) (+)= a (m x k, bf16) @ b (k x n, bf16).
-isa::Instruction mma(int64_t acc, int64_t a, int64_t b, int64_t m, int64_t n, int64_t k, bool accumulate);
-isa::Instruction vunary(isa::UnaryFn fn, int64_t dst, int64_t src, int64_t rows, int64_t cols);
-isa::Instruction vbinary(isa::BinaryFn fn, int64_t dst, int64_t a, int64_t b, int64_t rows, int64_t cols,
-                         isa::Broadcast bcast = isa::Broadcast::None);
-isa::Instruction vreduce(isa::ReduceFn fn, int64_t dst, int64_t src, int64_t rows, int64_t cols);
-isa::Instruction vconvert(int64_t dst, DType to, int64_t src, DType from, int64_t rows, int64_t cols);
-isa::Instruction vtranspose(int64_t dst, int64_t src, int64_t rows, int64_t cols, DType dtype);
-isa::Instruction vfill(int64_t dst, float value, int64_t rows, int64_t cols);
-
-// Bump allocation of 64-byte aligned scratchpad tiles.
-struct Scratchpad {
-  int64_t next = 0;
-  int64_t take(int64_t bytes);
 };
 
 // The shapes every attention program shares: heads = B * H rows of (T, D), cut into blocks of
@@ -100,7 +80,7 @@ struct Masks {
   int64_t scale = 0;
   int64_t of(const Dims& d, int64_t rows, bool transposed) const;
 };
-Masks take_masks(Scratchpad& spm, const Dims& dims, bool transposed);
+Masks take_masks(emit::Arena& spm, const Dims& dims, bool transposed);
 void emit_masks(Stream& s, const Dims& dims, const Masks& masks, bool transposed, float scale);
 
 // One block of a job, as the pipeline's callbacks see it.

@@ -42,12 +42,24 @@ void plan_embedding(const arch::ChipSpec& chip, EmbeddingPlan& p, int64_t count,
   TS_ASSERT(p.chunk >= 1);
 }
 
-isa::Program embedding_program(const arch::ChipSpec& chip, const EmbeddingPlan& p) {
-  auto es = static_cast<int64_t>(dtype_size(p.dtype));
-  int64_t C = p.channels, row_bytes = C * es;
-  Arena a;
-  int64_t table = a.take(p.block_rows * row_bytes), idx = a.take(p.chunk * 4), rows = a.take(p.chunk * row_bytes);
-  TS_ASSERT(a.next <= chip.scratchpad_bytes);
+namespace {
+
+// A chunk of a block's ids: [start, start + n) of its positions.
+struct Chunk {
+  int64_t start = 0, n = 0;
+  bool block_end = false;   // the block's last chunk
+  bool last_block = false;  // of the block the core handles last
+  bool last() const { return block_end && last_block; }
+};
+
+// The loop both programs share: each core takes every cores-th block; per block the DMA engine
+// loads the block's table rows (b.rows x row_bytes) to `table` once the previous block frees it,
+// then each chunk's ids to `idx` once the previous chunk frees them. What differs is given:
+// table_loaded(s, b) after the Vector engine has waited for the table, chunk(s, b, c) after the
+// chunk's ids are loaded, block_done(s, b, last_block) after the block's chunks.
+template <typename TableLoaded, typename ChunkSteps, typename BlockDone>
+isa::Program block_loop(const arch::ChipSpec& chip, const EmbeddingPlan& p, int64_t table, int64_t idx,
+                        int64_t row_bytes, TableLoaded table_loaded, ChunkSteps chunk, BlockDone block_done) {
   auto jobs = static_cast<int64_t>(p.blocks.size());
   int64_t cores = std::min(chip.cores, jobs);
   isa::Program program;
@@ -63,27 +75,43 @@ isa::Program embedding_program(const arch::ChipSpec& chip, const EmbeddingPlan& 
       s.push_back(dma_bytes(spm(table), hbm(p.table + b.v0 * row_bytes), b.rows * row_bytes));
       s.push_back(signal(Engine::Dma, kTableLoaded));
       s.push_back(wait(Engine::Vector, kTableLoaded));
+      table_loaded(s, b);
       for (int64_t start = 0; start < count; start += p.chunk) {
         int64_t n = std::min(p.chunk, count - start);
-        bool last = last_block && start + n == count;
         if (!first_chunk) s.push_back(wait(Engine::Dma, kRowsFree));
         first_chunk = false;
         s.push_back(dma_bytes(spm(idx), hbm(p.indices + (b.first + start) * 4), n * 4));
-        s.push_back(signal(Engine::Dma, kRowsLoaded));
-        s.push_back(wait(Engine::Vector, kRowsLoaded));
-        s.push_back(vgather(spm(rows), spm(table), spm(idx), n, C, b.rows, p.dtype));
-        if (!last_block && start + n == count) s.push_back(signal(Engine::Vector, kTableFree));
-        s.push_back(signal(Engine::Vector, kGathered));
-        s.push_back(wait(Engine::Dma, kGathered));
-        runs(b.positions, start, n, [&](int64_t r, int64_t len) {
-          s.push_back(dma(hbm(p.rows + b.positions[r] * row_bytes), spm(rows + (r - start) * row_bytes), len,
-                          row_bytes, row_bytes, row_bytes));
-        });
-        if (!last) s.push_back(signal(Engine::Dma, kRowsFree));
+        chunk(s, b, Chunk{start, n, start + n == count, last_block});
       }
+      block_done(s, b, last_block);
     }
   }
   return program;
+}
+
+}  // namespace
+
+isa::Program embedding_program(const arch::ChipSpec& chip, const EmbeddingPlan& p) {
+  auto es = static_cast<int64_t>(dtype_size(p.dtype));
+  int64_t C = p.channels, row_bytes = C * es;
+  Arena a;
+  int64_t table = a.take(p.block_rows * row_bytes), idx = a.take(p.chunk * 4), rows = a.take(p.chunk * row_bytes);
+  TS_ASSERT(a.next <= chip.scratchpad_bytes);
+  auto nothing = [](auto&&...) {};
+  auto gather = [&](std::vector<Instruction>& s, const EmbeddingPlan::Block& b, const Chunk& c) {
+    s.push_back(signal(Engine::Dma, kRowsLoaded));
+    s.push_back(wait(Engine::Vector, kRowsLoaded));
+    s.push_back(vgather(spm(rows), spm(table), spm(idx), c.n, C, b.rows, p.dtype));
+    if (!c.last_block && c.block_end) s.push_back(signal(Engine::Vector, kTableFree));
+    s.push_back(signal(Engine::Vector, kGathered));
+    s.push_back(wait(Engine::Dma, kGathered));
+    runs(b.positions, c.start, c.n, [&](int64_t r, int64_t len) {
+      s.push_back(dma(hbm(p.rows + b.positions[r] * row_bytes), spm(rows + (r - c.start) * row_bytes), len, row_bytes,
+                      row_bytes, row_bytes));
+    });
+    if (!c.last()) s.push_back(signal(Engine::Dma, kRowsFree));
+  };
+  return block_loop(chip, p, table, idx, row_bytes, nothing, gather, nothing);
 }
 
 isa::Program embedding_backward_program(const arch::ChipSpec& chip, const EmbeddingPlan& p) {
@@ -95,46 +123,28 @@ isa::Program embedding_backward_program(const arch::ChipSpec& chip, const Embedd
   int64_t idx = a.take(p.chunk * 4), rowsf = a.take(p.chunk * C * 4);
   int64_t rows16 = f32 ? rowsf : a.take(p.chunk * row_bytes);
   TS_ASSERT(a.next <= chip.scratchpad_bytes);
-  auto jobs = static_cast<int64_t>(p.blocks.size());
-  int64_t cores = std::min(chip.cores, jobs);
-  isa::Program program;
-  program.cores.resize(static_cast<size_t>(cores));
-  for (int64_t core = 0; core < cores; ++core) {
-    std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
-    bool first_chunk = true;
-    for (int64_t j = core; j < jobs; j += cores) {
-      const EmbeddingPlan::Block& b = p.blocks[static_cast<size_t>(j)];
-      bool last_block = j + cores >= jobs;
-      auto count = static_cast<int64_t>(b.positions.size());
-      if (j != core) s.push_back(wait(Engine::Dma, kTableFree));
-      s.push_back(dma_bytes(spm(table16), hbm(p.table + b.v0 * row_bytes), b.rows * row_bytes));
-      s.push_back(signal(Engine::Dma, kTableLoaded));
-      s.push_back(wait(Engine::Vector, kTableLoaded));
-      if (!f32) s.push_back(vconvert(spm(tablef), DType::F32, spm(table16), p.dtype, b.rows, C));
-      for (int64_t start = 0; start < count; start += p.chunk) {
-        int64_t n = std::min(p.chunk, count - start);
-        bool last = last_block && start + n == count;
-        if (!first_chunk) s.push_back(wait(Engine::Dma, kRowsFree));
-        first_chunk = false;
-        s.push_back(dma_bytes(spm(idx), hbm(p.indices + (b.first + start) * 4), n * 4));
-        runs(b.positions, start, n, [&](int64_t r, int64_t len) {
-          s.push_back(dma(spm(rows16 + (r - start) * row_bytes), hbm(p.rows + b.positions[r] * row_bytes), len,
-                          row_bytes, row_bytes, row_bytes));
-        });
-        s.push_back(signal(Engine::Dma, kRowsLoaded));
-        s.push_back(wait(Engine::Vector, kRowsLoaded));
-        if (!f32) s.push_back(vconvert(spm(rowsf), DType::F32, spm(rows16), p.dtype, n, C));
-        s.push_back(vscatter_add(spm(tablef), spm(idx), spm(rowsf), n, C, b.rows, DType::F32));
-        if (!last) s.push_back(signal(Engine::Vector, kRowsFree));
-      }
-      if (!f32) s.push_back(vconvert(spm(table16), p.dtype, spm(tablef), DType::F32, b.rows, C));
-      s.push_back(signal(Engine::Vector, kTableDone));
-      s.push_back(wait(Engine::Dma, kTableDone));
-      s.push_back(dma_bytes(hbm(p.table + b.v0 * row_bytes), spm(table16), b.rows * row_bytes));
-      if (!last_block) s.push_back(signal(Engine::Dma, kTableFree));
-    }
-  }
-  return program;
+  auto widen = [&](std::vector<Instruction>& s, const EmbeddingPlan::Block& b) {
+    if (!f32) s.push_back(vconvert(spm(tablef), DType::F32, spm(table16), p.dtype, b.rows, C));
+  };
+  auto scatter_add = [&](std::vector<Instruction>& s, const EmbeddingPlan::Block& b, const Chunk& c) {
+    runs(b.positions, c.start, c.n, [&](int64_t r, int64_t len) {
+      s.push_back(dma(spm(rows16 + (r - c.start) * row_bytes), hbm(p.rows + b.positions[r] * row_bytes), len,
+                      row_bytes, row_bytes, row_bytes));
+    });
+    s.push_back(signal(Engine::Dma, kRowsLoaded));
+    s.push_back(wait(Engine::Vector, kRowsLoaded));
+    if (!f32) s.push_back(vconvert(spm(rowsf), DType::F32, spm(rows16), p.dtype, c.n, C));
+    s.push_back(vscatter_add(spm(tablef), spm(idx), spm(rowsf), c.n, C, b.rows, DType::F32));
+    if (!c.last()) s.push_back(signal(Engine::Vector, kRowsFree));
+  };
+  auto write_back = [&](std::vector<Instruction>& s, const EmbeddingPlan::Block& b, bool last_block) {
+    if (!f32) s.push_back(vconvert(spm(table16), p.dtype, spm(tablef), DType::F32, b.rows, C));
+    s.push_back(signal(Engine::Vector, kTableDone));
+    s.push_back(wait(Engine::Dma, kTableDone));
+    s.push_back(dma_bytes(hbm(p.table + b.v0 * row_bytes), spm(table16), b.rows * row_bytes));
+    if (!last_block) s.push_back(signal(Engine::Dma, kTableFree));
+  };
+  return block_loop(chip, p, table16, idx, row_bytes, widen, scatter_add, write_back);
 }
 
 }  // namespace tessera::compiler

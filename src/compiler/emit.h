@@ -1,6 +1,7 @@
-// Instruction builders for the tile programs of the gather-based kernels (convolution, pooling,
-// embedding): operands, DMA copies, semaphores and the Matrix and Vector instructions, all with
-// absolute addresses, and a bump allocator for the scratchpad.
+// Instruction builders for the compiler's tile programs: operands (absolute addresses, or HBM
+// addresses relative to a base register), DMA copies, semaphores, scalar loads and the Matrix and
+// Vector instructions, a bump allocator for the scratchpad and the sequencing of phases.
+// instructions.h adds the same builders on scratchpad addresses given as integers.
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -35,6 +36,15 @@ inline Operand at(isa::Space space, int64_t offset) {
 }
 inline Operand spm(int64_t offset) { return at(isa::Space::Spm, offset); }
 inline Operand hbm(int64_t offset) { return at(isa::Space::Hbm, offset); }
+// offset bytes past the HBM address in base register `reg`.
+inline Operand hbm(int reg, int64_t offset) {
+  Operand o = hbm(offset);
+  o.addr.reg = static_cast<int8_t>(reg);
+  return o;
+}
+inline Operand reg(int r) { return kind(OperandKind::Reg, r); }
+
+inline Instruction li(int r, int64_t value) { return {Opcode::Li, {reg(r), imm(value)}, 0}; }
 
 inline Instruction signal(Engine e, int sem) {
   return {Opcode::Signal, {kind(OperandKind::EngineName, static_cast<int64_t>(e)), imm(sem)}, 0};
@@ -58,7 +68,7 @@ inline Instruction vfill(Operand dst, float value, int64_t rows, int64_t cols, D
 inline Instruction vconvert(Operand dst, DType to, Operand src, DType from, int64_t rows, int64_t cols) {
   return {Opcode::VConvert,
           {dst, dtype(to), src, dtype(from), imm(rows), imm(cols),
-           kind(OperandKind::Rounding, static_cast<int64_t>(isa::Rounding::Rne)), kind(OperandKind::Reg, 0)},
+           kind(OperandKind::Rounding, static_cast<int64_t>(isa::Rounding::Rne)), reg(0)},
           0};
 }
 inline Instruction vunary(isa::UnaryFn fn, Operand dst, Operand src, int64_t rows, int64_t cols) {
@@ -72,10 +82,11 @@ inline Instruction vbinary(isa::BinaryFn fn, Operand dst, Operand a, Operand b, 
            kind(OperandKind::Broadcast, static_cast<int64_t>(bcast))},
           0};
 }
-inline Instruction vreduce(isa::ReduceFn fn, Operand dst, Operand src, int64_t rows, int64_t cols) {
+// dst (rows x 1, f32) = fn over each row of src (rows x cols, in `d`).
+inline Instruction vreduce(isa::ReduceFn fn, Operand dst, Operand src, int64_t rows, int64_t cols,
+                           DType d = DType::F32) {
   return {Opcode::VReduce,
-          {kind(OperandKind::ReduceFn, static_cast<int64_t>(fn)), dst, src, imm(rows), imm(cols), dtype(DType::F32)},
-          0};
+          {kind(OperandKind::ReduceFn, static_cast<int64_t>(fn)), dst, src, imm(rows), imm(cols), dtype(d)}, 0};
 }
 inline Instruction vtranspose(Operand dst, Operand src, int64_t rows, int64_t cols, DType d) {
   return {Opcode::VTranspose, {dst, src, imm(rows), imm(cols), dtype(d)}, 0};
@@ -88,10 +99,15 @@ inline Instruction vscatter_add(Operand table, Operand indices, Operand src, int
                                 int64_t entries, DType d) {
   return {Opcode::VScatterAdd, {table, indices, src, imm(rows), imm(cols), imm(entries), dtype(d)}, 0};
 }
-// acc (m x n, f32) = or += a (m x k) @ b (k x n), bf16 inputs.
-inline Instruction mma(Operand acc, Operand a, Operand b, int64_t m, int64_t n, int64_t k, bool accumulate) {
+// dst (rows x cols, f32) = uniform draws at (seed, counter + element), from registers seed_reg, counter_reg.
+inline Instruction vrandom(Operand dst, int seed_reg, int counter_reg, int64_t rows, int64_t cols) {
+  return {Opcode::VRandom, {dst, reg(seed_reg), reg(counter_reg), imm(rows), imm(cols), dtype(DType::F32)}, 0};
+}
+// acc (m x n, f32) = or += a (m x k) @ b (k x n), inputs in `d` (bf16 unless said).
+inline Instruction mma(Operand acc, Operand a, Operand b, int64_t m, int64_t n, int64_t k, bool accumulate,
+                       DType d = DType::BF16) {
   return {Opcode::Mma,
-          {acc, a, b, imm(m), imm(n), imm(k), dtype(DType::BF16),
+          {acc, a, b, imm(m), imm(n), imm(k), dtype(d),
            kind(OperandKind::AccMode,
                 static_cast<int64_t>(accumulate ? isa::AccMode::Accumulate : isa::AccMode::Overwrite))},
           0};

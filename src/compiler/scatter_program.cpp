@@ -27,19 +27,15 @@ struct Layout {
 
 Layout layout_for(const ScatterAlongTiling& t, int64_t n, DType dtype) {
   Layout l;
-  int64_t next = 0, count = t.planes * t.cols;
-  auto take = [&](int64_t bytes) {
-    int64_t addr = next;
-    next += align(bytes);
-    return addr;
-  };
+  Arena a;
+  int64_t count = t.planes * t.cols;
   for (int set = 0; set < 2; ++set) {
-    l.table[set] = take(count * n * 4);
-    l.values[set] = take(count * static_cast<int64_t>(dtype_size(dtype)));
-    l.positions[set] = take(count * 4);
+    l.table[set] = a.take(count * n * 4);
+    l.values[set] = a.take(count * static_cast<int64_t>(dtype_size(dtype)));
+    l.positions[set] = a.take(count * 4);
   }
-  l.wide = dtype == DType::F32 ? -1 : take(count * 4);
-  l.bytes = next;
+  l.wide = dtype == DType::F32 ? -1 : a.take(count * 4);
+  l.bytes = a.next;
   return l;
 }
 
@@ -118,10 +114,7 @@ isa::Program scatter_along_program(const arch::ChipSpec& chip, const ScatterAlon
       s.push_back(wait(Engine::Vector, kLoaded));
       s.push_back(vfill(table, 0.0f, 1, entries));
       if (dtype != DType::F32) s.push_back(vconvert(values, DType::F32, l.values[k % 2], dtype, 1, count));
-      s.push_back({isa::Opcode::VScatterAdd,
-                   {spm(table), spm(l.positions[k % 2]), spm(values), imm(count), imm(1), imm(entries),
-                    dtype_operand(DType::F32)},
-                   0});
+      s.push_back(vscatter_add(spm(table), spm(l.positions[k % 2]), spm(values), count, 1, entries, DType::F32));
       if (dtype != DType::F32) s.push_back(vconvert(table, dtype, table, DType::F32, 1, entries));
       s.push_back(signal(Engine::Vector, kComputed));
       s.push_back(wait(Engine::Dma, kComputed));

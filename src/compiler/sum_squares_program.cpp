@@ -47,17 +47,12 @@ struct Layout {
 
 Layout layout_for(int64_t lanes, DType dtype) {
   Layout l;
-  int64_t next = 0;
-  auto take = [&](int64_t bytes) {
-    int64_t addr = next;
-    next += align(bytes);
-    return addr;
-  };
-  l.split = take(4);
-  for (int64_t& raw : l.raw) raw = take(lanes * static_cast<int64_t>(dtype_size(dtype)));
-  l.x = dtype == DType::F32 ? -1 : take(lanes * 4);
-  for (int64_t* t : {&l.p, &l.a, &l.b, &l.hi, &l.lo}) *t = take(lanes * 4);
-  l.bytes = next;
+  Arena a;
+  l.split = a.take(4);
+  for (int64_t& raw : l.raw) raw = a.take(lanes * static_cast<int64_t>(dtype_size(dtype)));
+  l.x = dtype == DType::F32 ? -1 : a.take(lanes * 4);
+  for (int64_t* t : {&l.p, &l.a, &l.b, &l.hi, &l.lo}) *t = a.take(lanes * 4);
+  l.bytes = a.next;
   return l;
 }
 

@@ -165,16 +165,6 @@ void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {
   staged_bytes_ += bytes;
 }
 
-void ChipBackend::fetch_f32(const View& dst, int64_t hbm_addr) {
-  if (dst.dtype == DType::F32 && dst.is_contiguous()) return fetch(dst.data, hbm_addr, dst.numel() * 4);
-  std::vector<float> values(static_cast<size_t>(dst.numel()));
-  fetch(values.data(), hbm_addr, dst.numel() * 4);
-  if (dst.dtype == DType::F32)
-    unpack_f32(values, dst);
-  else
-    store_all(dst, values);
-}
-
 void ChipBackend::run(Kernel kernel, const isa::Program& program) {
   if (program.cores.empty()) return;
   runtime::launch(program, device_->default_stream(), kernel_name(kernel));

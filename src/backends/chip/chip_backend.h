@@ -129,6 +129,7 @@ class ChipBackend : public ReferenceBackend {
   std::string summary() const;
 
  private:
+  class Launch;  // one kernel launch: lock, staging, run, copy-back (chip_launch.h)
   // HBM of one launch: arrays placed one after another from address 0.
   struct Staging {
     int64_t next = 0;
@@ -139,13 +140,11 @@ class ChipBackend : public ReferenceBackend {
   void fetch(void* host, int64_t hbm_addr, int64_t bytes);
   int64_t stage_as(Staging& hbm, const View& v, DType dtype);      // packed row-major, as dtype
   void fetch_as(const View& dst, int64_t hbm_addr, DType dtype);  // a packed dtype array into dst
-  // An f32 (rows, cols) result into `dst` (any strides: the copy-back scatters it).
-  void fetch_f32(const View& dst, int64_t hbm_addr);
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
   // (a target < 0, an ignored row, points at the row's start) and 1 or 0 for whether it counts.
-  void stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets);
+  void stage_targets(Launch& launch, compiler::ElementwisePlan& p, const View& targets);
   // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip.
-  void add_column_sums(Staging& hbm, Kernel kernel, int64_t addr, int64_t rows, int64_t cols, const View& acc);
+  void add_column_sums(Launch& launch, int64_t addr, int64_t rows, int64_t cols, const View& acc);
   // Launches a program on the device's default stream, named by the kernel.
   void run(Kernel kernel, const isa::Program& program);
   // An operand as a plan input: a narrower float packed in its own dtype (the program widens it

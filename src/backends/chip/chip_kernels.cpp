@@ -1,9 +1,10 @@
-// The chip backend's kernels (see chip_backend.h): each stages its operands into HBM, builds
-// its tile program (tile_program.h, or the compiler's GEMM for matmul, gemm_lowering.h), runs
-// it and copies the results back.
+// The chip backend's kernels (see chip_backend.h): each launch (chip_launch.h) stages its
+// operands into HBM, builds its tile program (tile_program.h, or the compiler's GEMM for matmul,
+// gemm_lowering.h), runs it and copies the results back.
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_launch.h"
 #include "backends/chip/chip_plan_ops.h"
 #include "compiler/tile_program.h"
 #include "base/error.h"
@@ -56,99 +57,68 @@ bool is_row_broadcast(const View& b) {
 }  // namespace
 
 void ChipBackend::copy(const View& src, const View& dst) {
-  int64_t rows, cols;
-  rows_cols(dst.shape, rows, cols);
-  if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  Plan p;
-  p.rows = rows, p.cols = cols;
-  p.inputs.push_back(stage_input(hbm, src, Layout::Full));
+  Plan p = shape_plan(dst.shape);
+  if (p.rows == 0) return;
+  Launch l(*this, Kernel::Copy);
+  p.inputs.push_back(l.input(src, Layout::Full));
+  p.ops = {unary_op(0, 0, isa::UnaryFn::Copy)};
   // A float destination is written in its dtype (a narrow one rounded on the chip), then scattered
   // to its strides on the way back; an integer one is converted on the way back.
-  DType stored = is_floating(dst.dtype) ? dst.dtype : DType::F32;
-  p.ops = {unary_op(0, 0, isa::UnaryFn::Copy)};
-  int64_t result = hbm.place(dst.numel() * static_cast<int64_t>(dtype_size(stored)));
-  chip_ops::add_output(p, 0, result, stored);
-  run(Kernel::Copy, compiler::elementwise_program(chip(), p));
-  if (stored == dst.dtype) return fetch_as_is(dst, result);
-  fetch_f32(dst, result);
+  l.output(p, 0, dst, is_floating(dst.dtype) ? dst.dtype : DType::F32);
+  l.run(p);
 }
 
 void ChipBackend::fill(const View& dst, double value) {
-  int64_t rows, cols;
-  rows_cols(dst.shape, rows, cols);
-  if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  Plan p;
-  p.rows = rows, p.cols = cols, p.temporaries = 1;
+  Plan p = shape_plan(dst.shape);
+  if (p.rows == 0) return;
+  Launch l(*this, Kernel::Fill);
+  p.temporaries = 1;
   Plan::Op op;
   op.kind = OpKind::Fill, op.value = static_cast<float>(value);
   p.ops = {op};
   // A float destination is written in its dtype (a narrow one rounded on the chip); an integer one
   // is converted on the way back.
-  DType stored = is_floating(dst.dtype) ? dst.dtype : DType::F32;
-  int64_t out = hbm.place(dst.numel() * static_cast<int64_t>(dtype_size(stored)));
-  chip_ops::add_output(p, 0, out, stored);
-  run(Kernel::Fill, compiler::elementwise_program(chip(), p));
-  if (stored == dst.dtype) return fetch_as_is(dst, out);
-  fetch_f32(dst, out);
+  l.output(p, 0, dst, is_floating(dst.dtype) ? dst.dtype : DType::F32);
+  l.run(p);
 }
 
 void ChipBackend::binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  int64_t rows, cols;
-  rows_cols(out.shape, rows, cols);
-  if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  Plan p;
-  p.rows = rows, p.cols = cols;
-  p.inputs.push_back(stage_input(hbm, a, Layout::Full));
+  Plan p = shape_plan(out.shape);
+  if (p.rows == 0) return;
+  Launch l(*this, Kernel::Binary);
+  p.inputs.push_back(l.input(a, Layout::Full));
   if (all_zero(b.strides)) {
     float value = load(b, 0);
-    p.inputs.push_back({stage(hbm, &value, 4), Layout::Scalar, 0});
+    p.inputs.push_back({l.stage(&value, 4), Layout::Scalar, 0});
   } else if (is_row_broadcast(b)) {
-    View row{b.data, b.dtype, {cols}, {1}};
-    p.inputs.push_back(stage_input(hbm, row, Layout::Row));
+    View row{b.data, b.dtype, {p.cols}, {1}};
+    p.inputs.push_back(l.input(row, Layout::Row));
   } else {
-    p.inputs.push_back(stage_input(hbm, b, Layout::Full));
+    p.inputs.push_back(l.input(b, Layout::Full));
   }
   p.ops = {binary_op(0, 0, 1, binary_fn(op))};
-  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
-  chip_ops::add_output(p, 0, result, out.dtype);
-  run(Kernel::Binary, compiler::elementwise_program(chip(), p));
-  fetch_as_is(out, result);
+  l.output(p, 0, out);
+  l.run(p);
 }
 
 void ChipBackend::unary(UnaryOp op, const View& x, const View& out) {
-  int64_t rows, cols;
-  rows_cols(out.shape, rows, cols);
-  if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  Plan p;
-  p.rows = rows, p.cols = cols;
-  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
+  Plan p = shape_plan(out.shape);
+  if (p.rows == 0) return;
+  Launch l(*this, Kernel::Unary);
+  p.inputs.push_back(l.input(x, Layout::Full));
   p.ops = {unary_op(0, 0, unary_fn(op))};
-  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
-  chip_ops::add_output(p, 0, result, out.dtype);
-  run(Kernel::Unary, compiler::elementwise_program(chip(), p));
-  fetch_as_is(out, result);
+  l.output(p, 0, out);
+  l.run(p);
 }
 
 void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out, const View& grad_in) {
   if (op != UnaryOp::Relu && op != UnaryOp::Gelu)
     fail("device '{}': unary_backward has no kernel for this op (only relu and gelu do)", name());
-  int64_t rows, cols;
-  rows_cols(grad_in.shape, rows, cols);
-  if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  Plan p;
-  p.rows = rows, p.cols = cols;
-  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
-  p.inputs.push_back(stage_input(hbm, grad_out, Layout::Full));
+  Plan p = shape_plan(grad_in.shape);
+  if (p.rows == 0) return;
+  Launch l(*this, Kernel::UnaryBackward);
+  p.inputs.push_back(l.input(x, Layout::Full));
+  p.inputs.push_back(l.input(grad_out, Layout::Full));
   if (op == UnaryOp::Relu) {
     // step(x) = min(relu(x) * 2^100 * 2^100, 1): 1 for every x > 0 down to the smallest
     // subnormal (2^-149 * 2^200 >= 1), 0 for x <= 0.
@@ -160,53 +130,41 @@ void ChipBackend::unary_backward(UnaryOp op, const View& x, const View& grad_out
   } else {
     gelu_backward_ops(p);
   }
-  int64_t result = hbm.place(grad_in.numel() * static_cast<int64_t>(dtype_size(grad_in.dtype)));
-  chip_ops::add_output(p, 1, result, grad_in.dtype);
-  run(Kernel::UnaryBackward, compiler::elementwise_program(chip(), p));
-  fetch_as_is(grad_in, result);
+  l.output(p, 1, grad_in);
+  l.run(p);
 }
 
 void ChipBackend::affine(const View& x, const View& out, float scale, float shift) {
-  int64_t rows, cols;
-  rows_cols(out.shape, rows, cols);
-  if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  Plan p;
-  p.rows = rows, p.cols = cols;
-  p.inputs.push_back(stage_input(hbm, x, Layout::Full));
+  Plan p = shape_plan(out.shape);
+  if (p.rows == 0) return;
+  Launch l(*this, Kernel::Affine);
+  p.inputs.push_back(l.input(x, Layout::Full));
   p.constants = {scale, shift};
   p.ops = {binary_op(0, 0, p.constant_slot(0), isa::BinaryFn::Mul),
            binary_op(0, 0, p.constant_slot(1), isa::BinaryFn::Add)};
-  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
-  chip_ops::add_output(p, 0, result, out.dtype);
-  run(Kernel::Affine, compiler::elementwise_program(chip(), p));
-  fetch_as_is(out, result);
+  l.output(p, 0, out);
+  l.run(p);
 }
 
 void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t outer, int64_t n, int64_t inner) {
   if (outer * inner == 0) return;
   if (n == 0) return fill(out, op == ReduceOp::Sum ? 0.0 : -INFINITY);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  compiler::ElementwisePlan::Input source = stage_input(hbm, x, Layout::Full);  // (outer, n, inner)
-  int64_t result = hbm.place(outer * inner * static_cast<int64_t>(dtype_size(out.dtype)));
+  Launch l(*this, Kernel::Reduce);
+  compiler::ElementwisePlan::Input source = l.input(x, Layout::Full);  // (outer, n, inner)
+  int64_t result = l.result(out, out.dtype);                           // (outer, inner)
   isa::ReduceFn fn = op == ReduceOp::Sum ? isa::ReduceFn::Sum : isa::ReduceFn::Max;
-  run(Kernel::Reduce, compiler::reduce_program(chip(), fn, source.hbm_addr, result, outer, n, inner, source.dtype,
-                                               out.dtype));
-  fetch_as_is(out, result);
+  l.run(compiler::reduce_program(chip(), fn, source.hbm_addr, result, outer, n, inner, source.dtype, out.dtype));
 }
 
 void ChipBackend::adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) {
   int64_t n = param.numel();
   if (n == 0) return;
   TS_ASSERT(args.step >= 1);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::AdamW);
   Plan p;
   // One row of n elements: the pass cuts it into column tiles.
   p.rows = 1, p.cols = n;
-  for (const View* x : {&param, &grad, &m, &v}) p.inputs.push_back({stage_f32(hbm, *x), Layout::Full, 0});
+  for (const View* x : {&param, &grad, &m, &v}) p.inputs.push_back({l.stage_f32(*x), Layout::Full, 0});
   // The bias corrections are scalars of the step, computed here as the reference does.
   float correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta1), args.step));
   float correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta2), args.step));
@@ -224,28 +182,25 @@ void ChipBackend::adamw(const View& param, const View& grad, const View& m, cons
            binary_op(t0, M, BC1, F::Div),  binary_op(t0, t0, LR, F::Mul),                              // lr m_hat
            binary_op(t1, V, BC2, F::Div),  unary_op(t1, t1, isa::UnaryFn::Sqrt), binary_op(t1, t1, EPS, F::Add),
            binary_op(t0, t0, t1, F::Div),  binary_op(P, P, t0, F::Sub)};
-  int64_t param_out = hbm.place(n * 4), m_out = hbm.place(n * 4), v_out = hbm.place(n * 4);
-  p.outputs = {{P, param_out, DType::F32}, {M, m_out, DType::F32}, {V, v_out, DType::F32}};
-  run(Kernel::AdamW, compiler::elementwise_program(chip(), p));
-  fetch_f32(param, param_out);
-  fetch_f32(m, m_out);
-  fetch_f32(v, v_out);
+  l.output(p, P, param, DType::F32);
+  l.output(p, M, m, DType::F32);
+  l.output(p, V, v, DType::F32);
+  l.run(p);
 }
 
 void ChipBackend::reduce_max(const View& x, const View& out, const View& indices, int64_t outer, int64_t n,
                              int64_t inner) {
   if (outer * inner == 0) return;
   if (n == 0) return ReferenceBackend::reduce_max(x, out, indices, outer, n, inner);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::ReduceMax);
   Plan p;
   // (outer, n, inner) staged as (outer * inner, n): one row per output.
   p.rows = outer * inner, p.cols = n, p.whole_rows = true;
   View rows_of_n{x.data, x.dtype, {outer, inner, n}, {n * inner, 1, inner}};
-  p.inputs.push_back({stage_f32(hbm, rows_of_n), Layout::Full, 0});
+  p.inputs.push_back({l.stage_f32(rows_of_n), Layout::Full, 0});
   std::vector<float> weights(static_cast<size_t>(n));  // n - j: the first arg-max weighs most
   for (int64_t j = 0; j < n; ++j) weights[j] = static_cast<float>(n - j);
-  p.inputs.push_back({stage(hbm, weights.data(), n * 4), Layout::Row, 0});
+  p.inputs.push_back({l.stage(weights.data(), n * 4), Layout::Row, 0});
   // is_max = relu((x - max) * 2^100 * 2^100 + 1): 1 where x equals the row's max, else 0 (as in
   // relu's backward, the smallest difference still reaches -1).
   p.constants = {std::ldexp(1.0f, 100), 1.0f};
@@ -261,16 +216,16 @@ void ChipBackend::reduce_max(const View& x, const View& out, const View& indices
            binary_op(t1, t1, ONE, F::Add),       unary_op(t1, t1, isa::UnaryFn::Relu),
            binary_op(t1, t1, W, F::Mul),  // n - j where x is the max, else 0
            first};
-  int64_t max_out = hbm.place(p.rows * 4), weight_out = hbm.place(p.rows * 4);
-  p.outputs = {{t0, max_out, DType::F32, true}, {t2, weight_out, DType::F32, true}};
-  run(Kernel::ReduceMax, compiler::elementwise_program(chip(), p));
-  fetch_f32(out, max_out);
+  l.row_output(p, t0, out);
+  int64_t weight_out = l.place(p.rows * 4);
+  p.outputs.push_back({t2, weight_out, DType::F32, true});
+  l.run(p);
   std::vector<float> best(static_cast<size_t>(p.rows));
-  fetch(best.data(), weight_out, p.rows * 4);
+  l.fetch(best.data(), weight_out, p.rows * 4);
   for (int64_t r = 0; r < p.rows; ++r) store_index(indices, r, n - static_cast<int64_t>(best[r]));
 }
 
-void ChipBackend::stage_targets(Staging& hbm, compiler::ElementwisePlan& p, const View& targets) {
+void ChipBackend::stage_targets(Launch& l, compiler::ElementwisePlan& p, const View& targets) {
   int64_t tile_rows = compiler::elementwise_tile_rows(chip(), p);
   std::vector<int32_t> index(static_cast<size_t>(p.rows));
   std::vector<float> valid(static_cast<size_t>(p.rows));
@@ -280,24 +235,23 @@ void ChipBackend::stage_targets(Staging& hbm, compiler::ElementwisePlan& p, cons
     index[r] = static_cast<int32_t>(r % tile_rows * p.cols + std::max<int64_t>(target, 0));
     valid[r] = target < 0 ? 0.0f : 1.0f;
   }
-  p.inputs[1] = {stage(hbm, index.data(), p.rows * 4), Layout::Col, 0};
-  p.inputs[2] = {stage(hbm, valid.data(), p.rows * 4), Layout::Col, 0};
+  p.inputs[1] = {l.stage(index.data(), p.rows * 4), Layout::Col, 0};
+  p.inputs[2] = {l.stage(valid.data(), p.rows * 4), Layout::Col, 0};
 }
 
 void ChipBackend::cross_entropy(const View& logits, const View& targets, const View& losses, const View& lse) {
   int64_t rows = targets.numel();
   if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::CrossEntropy);
   Plan p;
   p.rows = rows, p.cols = logits.numel() / rows, p.whole_rows = true;
   p.inputs.resize(3);
-  p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
+  p.inputs[0] = {l.stage_f32(logits), Layout::Full, 0};
   p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
   p.temporaries = 1, p.row_temporaries = 3;  // exp(x - m); the row's max, lse and loss
   require_rows_fit(Kernel::CrossEntropy, p, DType::F32);
   int X = 0, INDEX = 1, VALID = 2, t1 = p.temporary_slot(0), t0 = p.row_temporary_slot(0), t2 = t0 + 1, t3 = t0 + 2;
-  stage_targets(hbm, p, targets);
+  stage_targets(l, p, targets);
   using F = isa::BinaryFn;
   Plan::Op row_max = row_op(OpKind::Reduce, t0, X, 0), row_sum = row_op(OpKind::Reduce, t2, t1, 0);
   row_max.reduce = isa::ReduceFn::Max;
@@ -307,40 +261,35 @@ void ChipBackend::cross_entropy(const View& logits, const View& targets, const V
            per_row(binary_op(t2, t2, t0, F::Add)),                                     // lse
            row_op(OpKind::Gather, t3, X, INDEX),                                       // x[target]
            per_row(binary_op(t3, t2, t3, F::Sub)), per_row(binary_op(t3, t3, VALID, F::Mul))};
-  int64_t loss_out = hbm.place(rows * 4), lse_out = hbm.place(rows * 4);
-  p.outputs = {{t3, loss_out, DType::F32, true}, {t2, lse_out, DType::F32, true}};
-  run(Kernel::CrossEntropy, compiler::elementwise_program(chip(), p));
-  fetch_f32(losses, loss_out);
-  fetch_f32(lse, lse_out);
+  l.row_output(p, t3, losses);
+  l.row_output(p, t2, lse);
+  l.run(p);
 }
 
 void ChipBackend::cross_entropy_backward(const View& logits, const View& targets, const View& lse,
                                          const View& dlosses, const View& dlogits) {
   int64_t rows = targets.numel();
   if (rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::CrossEntropyBackward);
   Plan p;
   p.rows = rows, p.cols = logits.numel() / rows, p.whole_rows = true;
   p.inputs.resize(3);
-  p.inputs[0] = {stage_f32(hbm, logits), Layout::Full, 0};
-  p.inputs.push_back({stage_f32(hbm, lse), Layout::Col, 0});
-  p.inputs.push_back({stage_f32(hbm, dlosses), Layout::Col, 0});
+  p.inputs[0] = {l.stage_f32(logits), Layout::Full, 0};
+  p.inputs.push_back({l.stage_f32(lse), Layout::Col, 0});
+  p.inputs.push_back({l.stage_f32(dlosses), Layout::Col, 0});
   p.inputs[1].layout = p.inputs[2].layout = Layout::Col;  // the targets, staged below
   p.temporaries = 1, p.row_temporaries = 1;  // the gradient; each row's scale
   require_rows_fit(Kernel::CrossEntropyBackward, p, DType::F32);
   int X = 0, INDEX = 1, VALID = 2, LSE = 3, DLOSS = 4, t0 = p.temporary_slot(0), t1 = p.row_temporary_slot(0);
-  stage_targets(hbm, p, targets);
+  stage_targets(l, p, targets);
   using F = isa::BinaryFn;
   p.ops = {binary_op(t0, X, LSE, F::Sub), unary_op(t0, t0, isa::UnaryFn::Exp),  // softmax
            per_row(binary_op(t1, DLOSS, VALID, F::Mul)),                        // g: 0 for ignored rows
            col_b(binary_op(t0, t0, t1, F::Mul)),                                // g softmax
            per_row(unary_op(t1, t1, isa::UnaryFn::Neg)),
            row_op(OpKind::ScatterAdd, t0, t1, INDEX)};                          // - g at the target
-  int64_t result = hbm.place(logits.numel() * 4);
-  p.outputs = {{t0, result, DType::F32}};
-  run(Kernel::CrossEntropyBackward, compiler::elementwise_program(chip(), p));
-  fetch_f32(dlogits, result);
+  l.output(p, t0, dlogits, DType::F32);
+  l.run(p);
 }
 
 void ChipBackend::matmul(const View& a, const View& b, const View& out, const MatmulArgs& g) {
@@ -353,17 +302,16 @@ void ChipBackend::matmul(const View& a, const View& b, const View& out, const Ma
   kernel.accumulate = g.accumulate;
   kernel.batch_stride_a = g.batch_stride_a, kernel.batch_stride_b = g.batch_stride_b;
   kernel.batch_stride_out = g.batch_stride_out;
-  std::lock_guard lock(launch_mutex_);
+  Launch l(*this, Kernel::Matmul);
   // The operands as they are in memory; the output too when the program reads it or when its
   // batches leave gaps that the copy-back must not overwrite.
-  Staging hbm;
   compiler::GemmArgs args;
-  args.a = stage(hbm, a.data, kernel.a_bytes());
-  args.b = stage(hbm, b.data, kernel.b_bytes());
+  args.a = l.stage(a.data, kernel.a_bytes());
+  args.b = l.stage(b.data, kernel.b_bytes());
   bool gaps = g.batch > 1 && g.batch_stride_out != g.m * g.n;
-  args.out = g.accumulate || gaps ? stage(hbm, out.data, kernel.out_bytes()) : hbm.place(kernel.out_bytes());
-  run(Kernel::Matmul, gemm_programs_.program(kernel, chip(), args));
-  fetch(out.data, args.out, kernel.out_bytes());
+  args.out = g.accumulate || gaps ? l.stage(out.data, kernel.out_bytes()) : l.place(kernel.out_bytes());
+  l.run(gemm_programs_.program(kernel, chip(), args));
+  l.fetch(out.data, args.out, kernel.out_bytes());
 }
 
 }  // namespace tessera

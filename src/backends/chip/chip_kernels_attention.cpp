@@ -3,6 +3,7 @@
 // compiler/attention_program.h round them to bf16 on the chip, and the results come back in
 // the outputs' dtype.
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_launch.h"
 #include "compiler/attention_program.h"
 
 namespace tessera {
@@ -21,34 +22,25 @@ compiler::AttentionProgram attention_shape(const View& q, float scale) {
 void ChipBackend::attention(const View& q, const View& k, const View& v, const View& out, const View& lse,
                             float scale) {
   if (q.numel() == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::Attention);
   compiler::AttentionProgram a = attention_shape(q, scale);
-  a.q = stage_as(hbm, q, a.dtype), a.k = stage_as(hbm, k, a.dtype), a.v = stage_as(hbm, v, a.dtype);
-  int64_t bytes = q.numel() * static_cast<int64_t>(dtype_size(a.dtype));
-  a.out = hbm.place(bytes), a.lse = hbm.place(lse.numel() * 4);
-  a.scratch = hbm.place(compiler::attention_scratch_bytes(a, false));
-  run(Kernel::Attention, compiler::attention_forward_program(chip(), a));
-  fetch_as(out, a.out, a.dtype);
-  fetch_as(lse, a.lse, DType::F32);
+  a.q = l.stage_as(q, a.dtype), a.k = l.stage_as(k, a.dtype), a.v = l.stage_as(v, a.dtype);
+  a.out = l.result(out, a.dtype), a.lse = l.result(lse, DType::F32);
+  a.scratch = l.place(compiler::attention_scratch_bytes(a, false));
+  l.run(compiler::attention_forward_program(chip(), a));
 }
 
 void ChipBackend::attention_backward(const View& q, const View& k, const View& v, const View& out, const View& lse,
                                      const View& dout, const View& dq, const View& dk, const View& dv, float scale) {
   if (q.numel() == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::AttentionBackward);
   compiler::AttentionProgram a = attention_shape(q, scale);
-  a.q = stage_as(hbm, q, a.dtype), a.k = stage_as(hbm, k, a.dtype), a.v = stage_as(hbm, v, a.dtype);
-  a.out = stage_as(hbm, out, a.dtype), a.dout = stage_as(hbm, dout, a.dtype);
-  a.lse = stage_as(hbm, lse, DType::F32);
-  int64_t bytes = q.numel() * static_cast<int64_t>(dtype_size(a.dtype));
-  a.dq = hbm.place(bytes), a.dk = hbm.place(bytes), a.dv = hbm.place(bytes);
-  a.scratch = hbm.place(compiler::attention_scratch_bytes(a, true));
-  run(Kernel::AttentionBackward, compiler::attention_backward_program(chip(), a));
-  fetch_as(dq, a.dq, a.dtype);
-  fetch_as(dk, a.dk, a.dtype);
-  fetch_as(dv, a.dv, a.dtype);
+  a.q = l.stage_as(q, a.dtype), a.k = l.stage_as(k, a.dtype), a.v = l.stage_as(v, a.dtype);
+  a.out = l.stage_as(out, a.dtype), a.dout = l.stage_as(dout, a.dtype);
+  a.lse = l.stage_as(lse, DType::F32);
+  a.dq = l.result(dq, a.dtype), a.dk = l.result(dk, a.dtype), a.dv = l.result(dv, a.dtype);
+  a.scratch = l.place(compiler::attention_scratch_bytes(a, true));
+  l.run(compiler::attention_backward_program(chip(), a));
 }
 
 }  // namespace tessera

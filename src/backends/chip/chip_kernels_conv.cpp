@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_launch.h"
 #include "base/error.h"
 #include "compiler/conv_program.h"
 #include "compiler/pool_program.h"
@@ -31,17 +32,15 @@ void ChipBackend::conv2d(const View& x, const View& weight, const View& bias, co
   compiler::ConvGeometry g = conv_geometry(x, weight, y, args);
   compiler::ConvTiling tiling = compiler::conv_forward_tiling(chip(), g, x.dtype);
   std::vector<int32_t> indices = compiler::im2col_indices(g, tiling.block);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::Conv2d);
   compiler::ConvForward c;
   c.g = g, c.dtype = x.dtype;
-  c.x = stage_as(hbm, x, x.dtype);
-  c.weight = stage_as(hbm, weight, weight.dtype);
-  if (bias.data) c.bias = stage_f32(hbm, bias);
-  c.indices = stage(hbm, indices.data(), static_cast<int64_t>(indices.size() * 4));
-  c.y = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(x.dtype)));
-  run(Kernel::Conv2d, compiler::conv_forward_program(chip(), c, tiling));
-  fetch_as(y, c.y, y.dtype);
+  c.x = l.stage_as(x, x.dtype);
+  c.weight = l.stage_as(weight, weight.dtype);
+  if (bias.data) c.bias = l.stage_f32(bias);
+  c.indices = l.stage(indices.data(), static_cast<int64_t>(indices.size() * 4));
+  c.y = l.result(y, y.dtype);
+  l.run(compiler::conv_forward_program(chip(), c, tiling));
 }
 
 void ChipBackend::conv2d_backward(const View& x, const View& weight, const View& dy, const View& dx,
@@ -52,14 +51,13 @@ void ChipBackend::conv2d_backward(const View& x, const View& weight, const View&
   compiler::ConvTiling tiling = compiler::conv_backward_tiling(chip(), g, x.dtype);
   std::vector<int32_t> indices = compiler::im2col_indices(g, tiling.block);
   int64_t O = g.out_channels, K = g.k(), L = O * K + O;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::Conv2dBackward);
   compiler::ConvBackward c;
   c.g = g, c.dtype = x.dtype;
-  c.x = stage_as(hbm, x, x.dtype);
-  c.weight = stage_as(hbm, weight, weight.dtype);
-  c.dy = stage_as(hbm, dy, dy.dtype);
-  c.indices = stage(hbm, indices.data(), static_cast<int64_t>(indices.size() * 4));
+  c.x = l.stage_as(x, x.dtype);
+  c.weight = l.stage_as(weight, weight.dtype);
+  c.dy = l.stage_as(dy, dy.dtype);
+  c.indices = l.stage(indices.data(), static_cast<int64_t>(indices.size() * 4));
   // The gradient rows (1 + cores, O*K + O): row 0 holds the old dweight and dbias, which the sums add to.
   int64_t rows = 1 + compiler::conv_backward_cores(chip(), g);
   std::vector<float> grads(static_cast<size_t>(rows * L), 0.0f);
@@ -69,14 +67,13 @@ void ChipBackend::conv2d_backward(const View& x, const View& weight, const View&
     std::vector<float> old_dbias = load_all(dbias);
     std::copy(old_dbias.begin(), old_dbias.end(), grads.begin() + O * K);
   }
-  c.grads = stage(hbm, grads.data(), rows * L * 4);
+  c.grads = l.stage(grads.data(), rows * L * 4);
   auto es = static_cast<int64_t>(dtype_size(x.dtype));
-  c.dx = hbm.place(x.numel() * es);
-  c.sums = hbm.place(L * es);
-  run(Kernel::Conv2dBackward, compiler::conv_backward_program(chip(), c, tiling));
-  fetch_as(dx, c.dx, dx.dtype);
-  fetch_as(dweight, c.sums, dweight.dtype);
-  if (dbias.data) fetch_as(dbias, c.sums + O * K * es, dbias.dtype);
+  c.dx = l.result(dx, dx.dtype);
+  c.sums = l.place(L * es);  // (O*K + O): dweight, then dbias
+  l.run(compiler::conv_backward_program(chip(), c, tiling));
+  l.fetch_as(dweight, c.sums, dweight.dtype);
+  if (dbias.data) l.fetch_as(dbias, c.sums + O * K * es, dbias.dtype);
 }
 
 namespace {
@@ -99,16 +96,13 @@ void ChipBackend::max_pool2d(const View& x, const View& y, const View& indices, 
   std::vector<int32_t> positions = compiler::pool_window_positions(p.g);
   std::vector<float> positions_f32(positions.begin(), positions.end());
   auto bytes = static_cast<int64_t>(positions.size() * 4);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.x = stage_as(hbm, x, x.dtype);
-  p.positions = stage(hbm, positions.data(), bytes);
-  p.positions_f32 = stage(hbm, positions_f32.data(), bytes);
-  p.y = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
-  p.indices = hbm.place(y.numel() * 8);
-  run(Kernel::MaxPool2d, compiler::max_pool_program(chip(), p));
-  fetch_as(y, p.y, y.dtype);
-  fetch_as(indices, p.indices, indices.dtype);
+  Launch l(*this, Kernel::MaxPool2d);
+  p.x = l.stage_as(x, x.dtype);
+  p.positions = l.stage(positions.data(), bytes);
+  p.positions_f32 = l.stage(positions_f32.data(), bytes);
+  p.y = l.result(y, y.dtype);
+  p.indices = l.result(indices, indices.dtype);
+  l.run(compiler::max_pool_program(chip(), p));
 }
 
 void ChipBackend::max_pool2d_backward(const View& dy, const View& indices, const View& dx) {
@@ -118,13 +112,11 @@ void ChipBackend::max_pool2d_backward(const View& dy, const View& indices, const
   p.g.planes = dx.shape[0] * dx.shape[1], p.g.height = dx.shape[2], p.g.width = dx.shape[3];
   p.g.out_height = 1, p.g.out_width = dy.numel() / p.g.planes;  // only the positions per plane matter
   p.dtype = dx.dtype;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.dy = stage_as(hbm, dy, dy.dtype);
-  p.indices = stage_as(hbm, indices, indices.dtype);
-  p.dx = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
-  run(Kernel::MaxPool2dBackward, compiler::max_pool_backward_program(chip(), p));
-  fetch_as(dx, p.dx, dx.dtype);
+  Launch l(*this, Kernel::MaxPool2dBackward);
+  p.dy = l.stage_as(dy, dy.dtype);
+  p.indices = l.stage_as(indices, indices.dtype);
+  p.dx = l.result(dx, dx.dtype);
+  l.run(compiler::max_pool_backward_program(chip(), p));
 }
 
 }  // namespace tessera

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_launch.h"
 #include "backends/chip/chip_plan_ops.h"
 
 namespace tessera {
@@ -13,8 +14,7 @@ void ChipBackend::dropout_mask(const View& mask, float p, uint64_t seed, uint64_
   using F = isa::BinaryFn;
   int64_t n = mask.numel();
   if (n == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::DropoutMask);
   Plan plan;
   plan.rows = 1, plan.cols = n;  // one row: element e of the mask draws at counter + e
   float keep_scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;  // a scalar of the call, as cpu-ref computes it
@@ -30,10 +30,8 @@ void ChipBackend::dropout_mask(const View& mask, float p, uint64_t seed, uint64_
               binary_op(u, u, P, F::Sub),     binary_op(u, u, BIG, F::Mul),         binary_op(u, u, BIG, F::Mul),
               binary_op(u, u, ONE, F::Add),   unary_op(u, u, isa::UnaryFn::Relu),   binary_op(u, u, ONE, F::Min),
               binary_op(u, u, SCALE, F::Mul)};
-  int64_t out = hbm.place(n * static_cast<int64_t>(dtype_size(mask.dtype)));
-  add_output(plan, u, out, mask.dtype);
-  run(Kernel::DropoutMask, compiler::elementwise_program(chip(), plan));
-  fetch_as_is(mask, out);
+  l.output(plan, u, mask);
+  l.run(plan);
 }
 
 }  // namespace tessera

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_launch.h"
 #include "base/error.h"
 #include "compiler/embedding_program.h"
 
@@ -29,44 +30,49 @@ std::vector<int32_t> group_ids(compiler::EmbeddingPlan& p, const std::vector<int
   return local;
 }
 
+// The plan of `ids` into `table` (V, C) (plan_embedding), its blocks those that hold ids;
+// `local` receives each id's row within its block, in block order.
+compiler::EmbeddingPlan plan_ids(const arch::ChipSpec& chip, const View& table, const std::vector<int64_t>& ids,
+                                 bool backward, std::vector<int32_t>& local) {
+  TS_ASSERT(table.shape.size() == 2);
+  compiler::EmbeddingPlan p;
+  p.vocab = table.shape[0], p.channels = table.shape[1], p.dtype = table.dtype;
+  compiler::plan_embedding(chip, p, static_cast<int64_t>(ids.size()), backward);
+  local = group_ids(p, ids);
+  return p;
+}
+
 }  // namespace
 
 void ChipBackend::embedding(const View& ids, const View& table, const View& out) {
   int64_t count = ids.numel();
   if (count == 0 || table.numel() == 0) return;
-  TS_ASSERT(table.shape.size() == 2 && out.dtype == table.dtype);
-  compiler::EmbeddingPlan p;
-  p.vocab = table.shape[0], p.channels = table.shape[1], p.dtype = table.dtype;
-  compiler::plan_embedding(chip(), p, count, false);
+  TS_ASSERT(out.dtype == table.dtype);
   std::vector<int64_t> id_values(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) id_values[i] = load_index(ids, i);
-  std::vector<int32_t> local = group_ids(p, id_values);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.table = stage_as(hbm, table, table.dtype);
-  p.indices = stage(hbm, local.data(), count * 4);
-  p.rows = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
-  run(Kernel::Embedding, compiler::embedding_program(chip(), p));
-  fetch_as(out, p.rows, out.dtype);
+  std::vector<int32_t> local;
+  compiler::EmbeddingPlan p = plan_ids(chip(), table, id_values, false, local);
+  Launch l(*this, Kernel::Embedding);
+  p.table = l.stage_as(table, table.dtype);
+  p.indices = l.stage(local.data(), count * 4);
+  p.rows = l.result(out, out.dtype);
+  l.run(compiler::embedding_program(chip(), p));
 }
 
 void ChipBackend::embedding_backward(const View& ids, const View& dout, const View& dtable) {
   int64_t count = ids.numel();
   if (count == 0 || dtable.numel() == 0) return;
-  TS_ASSERT(dtable.shape.size() == 2 && dout.dtype == dtable.dtype);
-  compiler::EmbeddingPlan p;
-  p.vocab = dtable.shape[0], p.channels = dtable.shape[1], p.dtype = dtable.dtype;
-  compiler::plan_embedding(chip(), p, count, true);
+  TS_ASSERT(dout.dtype == dtable.dtype);
   std::vector<int64_t> id_values(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) id_values[i] = load_index(ids, i);
-  std::vector<int32_t> local = group_ids(p, id_values);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.table = stage_as(hbm, dtable, dtable.dtype);
-  p.rows = stage_as(hbm, dout, dout.dtype);
-  p.indices = stage(hbm, local.data(), count * 4);
-  run(Kernel::EmbeddingBackward, compiler::embedding_backward_program(chip(), p));
-  fetch_as(dtable, p.table, dtable.dtype);
+  std::vector<int32_t> local;
+  compiler::EmbeddingPlan p = plan_ids(chip(), dtable, id_values, true, local);
+  Launch l(*this, Kernel::EmbeddingBackward);
+  p.table = l.stage_as(dtable, dtable.dtype);  // updated in place
+  p.rows = l.stage_as(dout, dout.dtype);
+  p.indices = l.stage(local.data(), count * 4);
+  l.run(compiler::embedding_backward_program(chip(), p));
+  l.fetch_as(dtable, p.table, dtable.dtype);
 }
 
 }  // namespace tessera

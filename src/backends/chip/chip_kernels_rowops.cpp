@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_launch.h"
 #include "backends/chip/chip_plan_ops.h"
 #include "base/error.h"
 #include "compiler/scatter_program.h"
@@ -19,14 +20,6 @@ using Layout = Plan::Layout;
 using F = isa::BinaryFn;
 using U = isa::UnaryFn;
 using R = isa::ReduceFn;
-
-// A plan over whole rows of the last dimension of `shape`.
-Plan row_plan(const Shape& shape) {
-  Plan p;
-  rows_cols(shape, p.rows, p.cols);
-  p.whole_rows = true;
-  return p;
-}
 
 }  // namespace
 
@@ -59,84 +52,70 @@ void ChipBackend::require_rows_fit(Kernel kernel, const compiler::ElementwisePla
 }
 
 void ChipBackend::softmax(const View& x, const View& y) {
-  Plan p = row_plan(x.shape);
+  Plan p = shape_plan(x.shape, true);
   if (p.rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.inputs = {stage_input(hbm, x, Layout::Full)};
+  Launch l(*this, Kernel::Softmax);
+  p.inputs = {l.input(x, Layout::Full)};
   p.row_temporaries = 1;
   int X = 0, t = p.row_temporary_slot(0);
   // y = exp(x - max) / sum(exp(x - max)); t holds each row's max, then 1 / sum.
   p.ops = {reduce_op(t, X, R::Max),           col_b(binary_op(X, X, t, F::Sub)), unary_op(X, X, U::Exp),
            reduce_op(t, X, R::Sum),           per_row(unary_op(t, t, U::Recip)), col_b(binary_op(X, X, t, F::Mul))};
   require_rows_fit(Kernel::Softmax, p, x.dtype);
-  int64_t out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
-  add_output(p, X, out, y.dtype);
-  run(Kernel::Softmax, compiler::elementwise_program(chip(), p));
-  fetch_as_is(y, out);
+  l.output(p, X, y);
+  l.run(p);
 }
 
 void ChipBackend::softmax_backward(const View& y, const View& dy, const View& dx) {
-  Plan p = row_plan(y.shape);
+  Plan p = shape_plan(y.shape, true);
   if (p.rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.inputs = {stage_input(hbm, y, Layout::Full), stage_input(hbm, dy, Layout::Full)};
+  Launch l(*this, Kernel::SoftmaxBackward);
+  p.inputs = {l.input(y, Layout::Full), l.input(dy, Layout::Full)};
   p.temporaries = 1;
   int Y = 0, DY = 1, t = p.temporary_slot(0);
   // dx = y * (dy - sum(y * dy)).
   p.ops = {binary_op(t, Y, DY, F::Mul), reduce_op(t, t, R::Sum), col_b(binary_op(DY, DY, t, F::Sub)),
            binary_op(DY, DY, Y, F::Mul)};
   require_rows_fit(Kernel::SoftmaxBackward, p, y.dtype);
-  int64_t out = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
-  add_output(p, DY, out, dx.dtype);
-  run(Kernel::SoftmaxBackward, compiler::elementwise_program(chip(), p));
-  fetch_as_is(dx, out);
+  l.output(p, DY, dx);
+  l.run(p);
 }
 
 void ChipBackend::log_softmax(const View& x, const View& y) {
-  Plan p = row_plan(x.shape);
+  Plan p = shape_plan(x.shape, true);
   if (p.rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.inputs = {stage_input(hbm, x, Layout::Full)};
+  Launch l(*this, Kernel::LogSoftmax);
+  p.inputs = {l.input(x, Layout::Full)};
   p.temporaries = 1, p.row_temporaries = 1;
   int X = 0, t1 = p.temporary_slot(0), t0 = p.row_temporary_slot(0);
   // y = (x - max) - log(sum(exp(x - max))); t0 holds each row's max, then the log of the sum.
   p.ops = {reduce_op(t0, X, R::Max), col_b(binary_op(X, X, t0, F::Sub)), unary_op(t1, X, U::Exp),
            reduce_op(t0, t1, R::Sum), per_row(unary_op(t0, t0, U::Log)),  col_b(binary_op(X, X, t0, F::Sub))};
   require_rows_fit(Kernel::LogSoftmax, p, x.dtype);
-  int64_t out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
-  add_output(p, X, out, y.dtype);
-  run(Kernel::LogSoftmax, compiler::elementwise_program(chip(), p));
-  fetch_as_is(y, out);
+  l.output(p, X, y);
+  l.run(p);
 }
 
 void ChipBackend::log_softmax_backward(const View& y, const View& dy, const View& dx) {
-  Plan p = row_plan(y.shape);
+  Plan p = shape_plan(y.shape, true);
   if (p.rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.inputs = {stage_input(hbm, y, Layout::Full), stage_input(hbm, dy, Layout::Full)};
+  Launch l(*this, Kernel::LogSoftmaxBackward);
+  p.inputs = {l.input(y, Layout::Full), l.input(dy, Layout::Full)};
   p.row_temporaries = 1;
   int Y = 0, DY = 1, t = p.row_temporary_slot(0);
   // dx = dy - exp(y) * sum(dy).
   p.ops = {reduce_op(t, DY, R::Sum), unary_op(Y, Y, U::Exp), col_b(binary_op(Y, Y, t, F::Mul)), binary_op(DY, DY, Y, F::Sub)};
   require_rows_fit(Kernel::LogSoftmaxBackward, p, y.dtype);
-  int64_t out = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
-  add_output(p, DY, out, dx.dtype);
-  run(Kernel::LogSoftmaxBackward, compiler::elementwise_program(chip(), p));
-  fetch_as_is(dx, out);
+  l.output(p, DY, dx);
+  l.run(p);
 }
 
 void ChipBackend::layer_norm(const View& x, const View& weight, const View& bias, const View& y, const View& mean,
                              const View& rstd, float eps) {
-  Plan p = row_plan(x.shape);  // (rows, C)
+  Plan p = shape_plan(x.shape, true);  // (rows, C)
   if (p.rows == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  p.inputs = {stage_input(hbm, x, Layout::Full), stage_input(hbm, weight, Layout::Row),
-              stage_input(hbm, bias, Layout::Row)};
+  Launch l(*this, Kernel::LayerNorm);
+  p.inputs = {l.input(x, Layout::Full), l.input(weight, Layout::Row), l.input(bias, Layout::Row)};
   p.constants = {static_cast<float>(p.cols), eps};
   p.temporaries = 1, p.row_temporaries = 2;
   int X = 0, W = 1, B = 2, C = p.constant_slot(0), EPS = C + 1, sq = p.temporary_slot(0), t0 = p.row_temporary_slot(0),
@@ -147,28 +126,21 @@ void ChipBackend::layer_norm(const View& x, const View& weight, const View& bias
            per_row(binary_op(t1, t1, EPS, F::Add)), per_row(unary_op(t1, t1, U::Sqrt)), per_row(unary_op(t1, t1, U::Recip)),
            col_b(binary_op(X, X, t1, F::Mul)), binary_op(X, X, W, F::Mul),             binary_op(X, X, B, F::Add)};
   require_rows_fit(Kernel::LayerNorm, p, x.dtype);
-  int64_t y_out = hbm.place(y.numel() * static_cast<int64_t>(dtype_size(y.dtype)));
-  int64_t mean_out = hbm.place(p.rows * 4), rstd_out = hbm.place(p.rows * 4);
-  add_output(p, X, y_out, y.dtype);
-  p.outputs.push_back({t0, mean_out, DType::F32, true});
-  p.outputs.push_back({t1, rstd_out, DType::F32, true});
-  run(Kernel::LayerNorm, compiler::elementwise_program(chip(), p));
-  fetch_as_is(y, y_out);
-  fetch_f32(mean, mean_out);
-  fetch_f32(rstd, rstd_out);
+  l.output(p, X, y);
+  l.row_output(p, t0, mean);
+  l.row_output(p, t1, rstd);
+  l.run(p);
 }
 
 void ChipBackend::layer_norm_backward(const View& dy, const View& x, const View& weight, const View& mean,
                                       const View& rstd, const View& dx, const View& dweight, const View& dbias) {
-  Plan p = row_plan(x.shape);  // (rows, C)
+  Plan p = shape_plan(x.shape, true);  // (rows, C)
   if (p.rows == 0) return;
   TS_ASSERT(dweight.dtype == dbias.dtype);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::LayerNormBackward);
   int64_t rows = p.rows, channels = p.cols;
-  p.inputs = {stage_input(hbm, dy, Layout::Full), stage_input(hbm, x, Layout::Full),
-              stage_input(hbm, weight, Layout::Row), stage_input(hbm, mean, Layout::Col),
-              stage_input(hbm, rstd, Layout::Col)};
+  p.inputs = {l.input(dy, Layout::Full), l.input(x, Layout::Full), l.input(weight, Layout::Row),
+              l.input(mean, Layout::Col), l.input(rstd, Layout::Col)};
   p.constants = {static_cast<float>(channels)};
   p.temporaries = 3;
   int DY = 0, X = 1, W = 2, MEAN = 3, RSTD = 4, C = p.constant_slot(0), t0 = p.temporary_slot(0), t1 = t0 + 1,
@@ -181,18 +153,15 @@ void ChipBackend::layer_norm_backward(const View& dy, const View& x, const View&
            per_row(binary_op(t1, t1, C, F::Div)), col_b(binary_op(t0, t0, t1, F::Sub)), binary_op(t0, t0, X, F::Sub),
            binary_op(t0, t0, RSTD, F::Mul)};
   require_rows_fit(Kernel::LayerNormBackward, p, x.dtype);
-  int64_t dx_out = hbm.place(dx.numel() * static_cast<int64_t>(dtype_size(dx.dtype)));
+  l.output(p, t0, dx);
   // (2, rows, C): dy * xhat, then dy (f32), summed over rows into (2, C) by the second program.
-  int64_t products = hbm.place(2 * rows * channels * 4);
-  add_output(p, t0, dx_out, dx.dtype);
+  int64_t products = l.place(2 * rows * channels * 4);
   p.outputs.push_back({t2, products, DType::F32});
   p.outputs.push_back({DY, products + rows * channels * 4, DType::F32});
-  run(Kernel::LayerNormBackward, compiler::elementwise_program(chip(), p));
-  fetch_as_is(dx, dx_out);
+  l.run(p);
 
-  int64_t sums = hbm.place(2 * channels * 4);
-  run(Kernel::LayerNormBackward,
-      compiler::reduce_program(chip(), R::Sum, products, sums, 2, rows, channels));
+  int64_t sums = l.place(2 * channels * 4);
+  l.run(compiler::reduce_program(chip(), R::Sum, products, sums, 2, rows, channels));
 
   // (2, C): the old dweight and dbias plus the sums.
   auto es = static_cast<int64_t>(dtype_size(dweight.dtype));
@@ -207,25 +176,23 @@ void ChipBackend::layer_norm_backward(const View& dy, const View& x, const View&
   Plan add;
   add.rows = 2, add.cols = channels;
   add.inputs = {{sums, Layout::Full, 0, DType::F32},
-                {stage(hbm, old.data(), 2 * channels * es), Layout::Full, 0, dweight.dtype}};
+                {l.stage(old.data(), 2 * channels * es), Layout::Full, 0, dweight.dtype}};
   add.ops = {binary_op(0, 0, 1, F::Add)};
-  int64_t grads_out = hbm.place(2 * channels * es);
+  int64_t grads_out = l.place(2 * channels * es);
   add_output(add, 0, grads_out, dweight.dtype);
-  run(Kernel::LayerNormBackward, compiler::elementwise_program(chip(), add));
-  fetch_as_is(dweight, grads_out);
-  fetch_as_is(dbias, grads_out + channels * es);
+  l.run(add);
+  l.fetch_as(dweight, grads_out, dweight.dtype);
+  l.fetch_as(dbias, grads_out + channels * es, dbias.dtype);
 }
 
 void ChipBackend::sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum,
                                float weight_decay) {
   int64_t n = param.numel();
   if (n == 0) return;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::SgdMomentum);
   Plan p;
   p.rows = 1, p.cols = n;  // one row: the pass cuts it into column tiles
-  p.inputs = {stage_input(hbm, param, Layout::Full), stage_input(hbm, grad, Layout::Full),
-              stage_input(hbm, velocity, Layout::Full)};
+  p.inputs = {l.input(param, Layout::Full), l.input(grad, Layout::Full), l.input(velocity, Layout::Full)};
   p.constants = {momentum, weight_decay, lr};
   p.temporaries = 2;
   int P = 0, G = 1, V = 2, MOM = p.constant_slot(0), WD = MOM + 1, LR = MOM + 2, t0 = p.temporary_slot(0),
@@ -233,21 +200,16 @@ void ChipBackend::sgd_momentum(const View& param, const View& grad, const View& 
   // velocity = (momentum velocity + grad) + wd param; param -= lr velocity.
   p.ops = {binary_op(t0, V, MOM, F::Mul), binary_op(t0, t0, G, F::Add), binary_op(t1, P, WD, F::Mul),
            binary_op(V, t0, t1, F::Add),  binary_op(t1, V, LR, F::Mul), binary_op(P, P, t1, F::Sub)};
-  int64_t param_out = hbm.place(n * static_cast<int64_t>(dtype_size(param.dtype)));
-  int64_t velocity_out = hbm.place(n * static_cast<int64_t>(dtype_size(velocity.dtype)));
-  add_output(p, P, param_out, param.dtype);
-  add_output(p, V, velocity_out, velocity.dtype);
-  run(Kernel::SgdMomentum, compiler::elementwise_program(chip(), p));
-  fetch_as_is(param, param_out);
-  fetch_as_is(velocity, velocity_out);
+  l.output(p, P, param);
+  l.output(p, V, velocity);
+  l.run(p);
 }
 
 void ChipBackend::scatter_along(const View& values, const View& indices, const View& out, int64_t outer, int64_t n,
                                 int64_t inner) {
   if (outer * n * inner == 0) return;
   TS_ASSERT(values.dtype == out.dtype);
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
+  Launch l(*this, Kernel::ScatterAlong);
   compiler::ScatterAlongTiling tiling = compiler::scatter_along_tiling(chip(), outer, n, inner, out.dtype);
   // Each target's position in its job's table (the layout of the index operand).
   std::vector<int32_t> positions(static_cast<size_t>(outer * inner));
@@ -257,24 +219,22 @@ void ChipBackend::scatter_along(const View& values, const View& indices, const V
       TS_ASSERT(j >= 0 && j < n);
       positions[o * inner + i] = compiler::scatter_along_position(tiling, n, inner, o, j, i);
     }
-  int64_t values_addr = stage_input(hbm, values, Layout::Full).hbm_addr;
-  int64_t positions_addr = stage(hbm, positions.data(), outer * inner * 4);
-  int64_t result = hbm.place(out.numel() * static_cast<int64_t>(dtype_size(out.dtype)));
-  run(Kernel::ScatterAlong, compiler::scatter_along_program(chip(), tiling, outer, n, inner, out.dtype, values_addr,
-                                                            positions_addr, result));
-  fetch_as_is(out, result);
+  int64_t values_addr = l.input(values, Layout::Full).hbm_addr;
+  int64_t positions_addr = l.stage(positions.data(), outer * inner * 4);
+  int64_t result = l.result(out, out.dtype);
+  l.run(compiler::scatter_along_program(chip(), tiling, outer, n, inner, out.dtype, values_addr, positions_addr,
+                                        result));
 }
 
 double ChipBackend::sum_squares(const View& x) {
   int64_t n = x.numel();
   if (n == 0) return 0.0;
-  std::lock_guard lock(launch_mutex_);
-  Staging hbm;
-  int64_t source = stage_input(hbm, x, Layout::Full).hbm_addr;
-  int64_t partials = hbm.place(compiler::sum_squares_partials_bytes(chip())), result = hbm.place(8);
-  run(Kernel::SumSquares, compiler::sum_squares_program(chip(), source, x.dtype, n, partials, result));
+  Launch l(*this, Kernel::SumSquares);
+  int64_t source = l.input(x, Layout::Full).hbm_addr;
+  int64_t partials = l.place(compiler::sum_squares_partials_bytes(chip())), result = l.place(8);
+  l.run(compiler::sum_squares_program(chip(), source, x.dtype, n, partials, result));
   float hi_lo[2];
-  fetch(hi_lo, result, 8);
+  l.fetch(hi_lo, result, 8);
   return static_cast<double>(hi_lo[0]) + static_cast<double>(hi_lo[1]);
 }
 

@@ -1,6 +1,6 @@
-// Building blocks of the chip backend's elementwise plans (compiler/tile_program.h): op
-// constructors (`binary_op(dst, a, b, fn)` instead of filling an Op field by field), outputs
-// and the GELU-gradient sequence, shared by the kernels in chip_kernels*.cpp.
+// Building blocks of the chip backend's elementwise plans (compiler/tile_program.h): plans over
+// a shape, op constructors (`binary_op(dst, a, b, fn)` instead of filling an Op field by field),
+// outputs and the GELU-gradient sequence, shared by the kernels in chip_kernels*.cpp.
 #pragma once
 #include "base/shape.h"
 #include "compiler/tile_program.h"
@@ -11,10 +11,14 @@ using Plan = compiler::ElementwisePlan;
 using Op = Plan::Op;
 using OpKind = Plan::Op::Kind;
 
-// The (rows, cols) a row-wise kernel works on: cols is the last dimension.
-inline void rows_cols(const Shape& shape, int64_t& rows, int64_t& cols) {
-  cols = shape.empty() ? 1 : shape.back();
-  rows = cols == 0 ? 0 : numel(shape) / cols;
+// A plan over `shape` as (rows, cols), cols its last dimension (no rows when it is empty);
+// whole_rows: each tile holds whole rows.
+inline Plan shape_plan(const Shape& shape, bool whole_rows = false) {
+  Plan p;
+  p.cols = shape.empty() ? 1 : shape.back();
+  p.rows = p.cols == 0 ? 0 : numel(shape) / p.cols;
+  p.whole_rows = whole_rows;
+  return p;
 }
 
 inline Plan::Op unary_op(int dst, int a, isa::UnaryFn fn) {
