@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "base/error.h"
 #include "compiler/emit.h"
@@ -25,8 +26,9 @@ static int64_t elementwise_tile_cols(const ElementwisePlan& p) {
 
 namespace {
 
-// Scratchpad addresses for tiles of (tile_rows x tile_cols): the constants, then two buffer
-// sets of every other slot and of the raw tile of each input stored narrower than f32.
+// Scratchpad addresses for tiles of (tile_rows x tile_cols): the constants (one f32 after
+// another), then two buffer sets of every other slot and of the raw tile of each input stored
+// narrower than f32.
 struct ScratchpadLayout {
   std::vector<std::array<int64_t, 2>> slot, raw;  // raw: only for narrow inputs
   int64_t bytes = 0;
@@ -38,8 +40,9 @@ ScratchpadLayout scratchpad_layout(const ElementwisePlan& p, int64_t tile_rows, 
   l.slot.resize(static_cast<size_t>(p.slot_count()));
   l.raw.resize(p.inputs.size());
   Arena a;
+  int64_t constants = a.take(static_cast<int64_t>(p.constants.size()) * 4);
   for (size_t c = 0; c < p.constants.size(); ++c) {
-    int64_t addr = a.take(kAlign);
+    int64_t addr = constants + static_cast<int64_t>(c) * 4;
     l.slot[static_cast<size_t>(p.constant_slot(static_cast<int>(c)))] = {addr, addr};
   }
   auto elements = [&](Layout layout) {
@@ -83,7 +86,7 @@ int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan&
   return low;
 }
 
-isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& p) {
+ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& p) {
   using Layout = ElementwisePlan::Layout;
   int64_t tile_cols = elementwise_tile_cols(p);
   int64_t tile_rows = elementwise_tile_rows(chip, p);
@@ -94,13 +97,16 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
   int64_t row_blocks = ceil_div(p.rows, tile_rows), col_blocks = ceil_div(p.cols, tile_cols);
   int64_t tiles = row_blocks * col_blocks;
   int64_t cores = std::min(chip.cores, tiles);
-  isa::Program program;
+  ElementwiseProgram result;
+  if (!p.constants.empty()) {
+    result.constants_addr = slot_addr[static_cast<size_t>(p.constant_slot(0))][0];
+    result.constants.resize(p.constants.size() * 4);
+    std::memcpy(result.constants.data(), p.constants.data(), result.constants.size());
+  }
+  isa::Program& program = result.program;
   program.cores.resize(static_cast<size_t>(cores));
   for (int64_t core = 0; core < cores; ++core) {
     std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
-    for (size_t c = 0; c < p.constants.size(); ++c)
-      s.push_back(vfill(spm(slot_addr[static_cast<size_t>(p.constant_slot(static_cast<int>(c)))][0]), p.constants[c],
-                        1, 1, DType::F32));
     std::vector<int64_t> mine;
     for (int64_t t = core; t < tiles; t += cores) mine.push_back(t);
     auto extent = [&](int64_t t, int64_t& r0, int64_t& c0, int64_t& nr, int64_t& nc) {
@@ -203,7 +209,7 @@ isa::Program elementwise_program(const arch::ChipSpec& chip, const ElementwisePl
       }
     }
   }
-  return program;
+  return result;
 }
 
 isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,

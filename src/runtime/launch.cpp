@@ -2,6 +2,8 @@
 // device already knows runs untimed (launch_cache.h).
 #include "runtime/launch.h"
 
+#include "base/error.h"
+
 #include "runtime/device.h"
 #include "runtime/timeline_trace.h"
 #include "sim/untimed_run.h"
@@ -45,9 +47,18 @@ sim::SimResult simulate(Device& device, const isa::Program& program, sim::Stats&
 
 }  // namespace
 
-LaunchRecord launch(const isa::Program& program, Stream& stream, const std::string& name) {
+LaunchRecord launch(const isa::Program& program, Stream& stream, const std::string& name,
+                    const KernelArguments& arguments) {
   Device& device = stream.device();
   const arch::ChipSpec& chip = device.chip();
+  if (!arguments.bytes.empty()) {
+    auto bytes = static_cast<int64_t>(arguments.bytes.size());
+    if (arguments.spm_addr < 0 || arguments.spm_addr > chip.scratchpad_bytes - bytes)
+      fail("launch of {}: kernel arguments at spm[{:#x}, {:#x}) lie outside the {}-byte scratchpad", name,
+           arguments.spm_addr, arguments.spm_addr + bytes, chip.scratchpad_bytes);
+    for (size_t c = 0; c < program.cores.size(); ++c)
+      device.simulator().memory().spm(static_cast<int>(c)).write(arguments.spm_addr, arguments.bytes.data(), bytes);
+  }
   TimelineTrace* trace = device.trace();
   sim::ProgramFingerprint key = sim::fingerprint(program);
   std::optional<LaunchCache::Entry> known = trace ? std::nullopt : device.launch_cache().find(key);

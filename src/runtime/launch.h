@@ -4,8 +4,16 @@
 // (kernels execute one at a time, each on all the cores its program uses), costs the chip's
 // launch_overhead before its program starts, and ends when the program's last engine does.
 // The functional simulator computes the program's results before launch returns.
+//
+// Kernel arguments: bytes the launch writes at one scratchpad address of every core the program
+// uses before it starts, as a GPU launch hands its parameters to the kernel. Values that change
+// from launch to launch (a learning rate, a step's bias corrections) travel there, so that the
+// program stays the same (and its known timing is reused, launch_cache.h). Untimed: part of the
+// launch overhead.
 #pragma once
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "isa/isa.h"
 #include "runtime/stream.h"
@@ -18,7 +26,14 @@ struct LaunchRecord {
   double end_seconds = 0;
 };
 
-// Runs `program` on `stream`; `name` labels it in the totals and the trace.
-LaunchRecord launch(const isa::Program& program, Stream& stream, const std::string& name);
+struct KernelArguments {
+  int64_t spm_addr = 0;
+  std::vector<uint8_t> bytes;
+};
+
+// Runs `program` on `stream` with `arguments`; `name` labels it in the totals and the trace.
+// Arguments beyond the scratchpad are an Error naming the launch.
+LaunchRecord launch(const isa::Program& program, Stream& stream, const std::string& name,
+                    const KernelArguments& arguments = {});
 
 }  // namespace tessera::runtime

@@ -168,6 +168,27 @@ TEST(LaunchCacheTest, ARepeatedProgramTakesItsKnownTimeAndComputesTheSameValues)
   EXPECT_DOUBLE_EQ(third.program_seconds, first.program_seconds);
 }
 
+TEST(LaunchCacheTest, KernelArgumentsChangeTheValuesNotTheProgram) {
+  Device device("chip:t1", small_t1());
+  isa::Program program = isa::assemble(".core 0\ndma.copy hbm[0x0], spm[0x100], 1, 4, 4, 4\n"
+                                       ".core 1\ndma.copy hbm[0x40], spm[0x100], 1, 4, 4, 4\n", "k.s");
+  for (float value : {2.5f, -3.25f}) {
+    KernelArguments arguments{0x100, std::vector<uint8_t>(4)};
+    std::memcpy(arguments.bytes.data(), &value, 4);
+    launch(program, device.default_stream(), "k", arguments);
+    float copied[2];
+    device.simulator().memory().hbm().read(0x0, &copied[0], 4);
+    device.simulator().memory().hbm().read(0x40, &copied[1], 4);
+    EXPECT_EQ(copied[0], value);  // every core the program uses got them
+    EXPECT_EQ(copied[1], value);
+  }
+  EXPECT_EQ(device.launch_cache().size(), 1u);
+  int64_t spm = device.chip().scratchpad_bytes;
+  EXPECT_EQ(error_text([&] { launch(program, device.default_stream(), "k", {spm - 2, std::vector<uint8_t>(4)}); }),
+            fmt::format("launch of k: kernel arguments at spm[{:#x}, {:#x}) lie outside the {}-byte scratchpad", spm - 2,
+                        spm + 2, spm));
+}
+
 TEST(LaunchCacheTest, TheFingerprintTellsProgramsApart) {
   isa::Program a = isa::assemble("li r1, 2\nvfill spm[0], 1.5, 1, 4, f32\n", "a.s");
   isa::Program b = isa::assemble("li r1, 2\nvfill spm[0], 1.5, 1, 8, f32\n", "b.s");

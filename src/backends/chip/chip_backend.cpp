@@ -165,9 +165,9 @@ void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {
   staged_bytes_ += bytes;
 }
 
-void ChipBackend::run(Kernel kernel, const isa::Program& program) {
+void ChipBackend::run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments) {
   if (program.cores.empty()) return;
-  runtime::launch(program, device_->default_stream(), kernel_name(kernel));
+  runtime::launch(program, device_->default_stream(), kernel_name(kernel), arguments);
 }
 
 ChipTotals ChipBackend::totals() const {

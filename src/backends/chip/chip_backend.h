@@ -50,6 +50,7 @@
 #include "backends/cpu/reference_backend.h"
 #include "isa/isa.h"
 #include "runtime/device.h"
+#include "runtime/launch.h"
 
 namespace tessera {
 
@@ -146,7 +147,7 @@ class ChipBackend : public ReferenceBackend {
   // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip.
   void add_column_sums(Launch& launch, int64_t addr, int64_t rows, int64_t cols, const View& acc);
   // Launches a program on the device's default stream, named by the kernel.
-  void run(Kernel kernel, const isa::Program& program);
+  void run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments = {});
   // An operand as a plan input: a narrower float packed in its own dtype (the program widens it
   // on the chip), anything else through stage_f32.
   compiler::ElementwisePlan::Input stage_input(Staging& hbm, const View& v, compiler::ElementwisePlan::Layout layout);

@@ -19,12 +19,15 @@ void ChipBackend::Launch::row_output(Plan& p, int slot, const View& dst) {
   p.outputs.push_back({slot, result(dst, DType::F32), DType::F32, true});
 }
 
-void ChipBackend::Launch::run(const isa::Program& program) {
-  b_.run(kernel_, program);
+void ChipBackend::Launch::run(const isa::Program& program, const runtime::KernelArguments& arguments) {
+  b_.run(kernel_, program, arguments);
   for (const Result& r : pending_) b_.fetch_as(r.dst, r.hbm_addr, r.dtype);
   pending_.clear();
 }
 
-void ChipBackend::Launch::run(const Plan& plan) { run(compiler::elementwise_program(b_.chip(), plan)); }
+void ChipBackend::Launch::run(const Plan& plan) {
+  compiler::ElementwiseProgram p = compiler::elementwise_program(b_.chip(), plan);
+  run(p.program, {p.constants_addr, std::move(p.constants)});
+}
 
 }  // namespace tessera

@@ -34,8 +34,9 @@ class ChipBackend::Launch {
   // A plan output of a slot's (rows x 1) values, in f32, into a result() for dst.
   void row_output(Plan& p, int slot, const View& dst);
 
-  // Runs a program (or a plan's elementwise program), then copies back the pending results.
-  void run(const isa::Program& program);
+  // Runs a program (or a plan's elementwise program, its constants as kernel arguments), then
+  // copies back the pending results.
+  void run(const isa::Program& program, const runtime::KernelArguments& arguments = {});
   void run(const Plan& plan);
 
   // Copies back now.
