@@ -5,19 +5,22 @@
 
 namespace tessera::compiler {
 
-const isa::Program& GemmProgramCache::program(const GemmKernel& kernel, const arch::ChipSpec& chip,
-                                              const GemmArgs& args) {
+CachedProgram GemmProgramCache::program(const GemmKernel& kernel, const arch::ChipSpec& chip, const GemmArgs& args) {
   std::string key = to_string(kernel) + " on " + chip_key(chip);
   std::lock_guard lock(mutex_);
   auto it = lowered_.find(key);
   if (it == lowered_.end()) {
     ++misses_;
-    it = lowered_.emplace(key, lower_gemm(kernel, chip)).first;
+    Entry entry{lower_gemm(kernel, chip), {}};
+    set_gemm_args(entry.lowering->program, {});
+    entry.fingerprint = sim::fingerprint(entry.lowering->program);
+    it = lowered_.emplace(key, std::move(entry)).first;
   } else {
     ++hits_;
   }
-  set_gemm_args(it->second->program, args);
-  return it->second->program;
+  isa::Program& program = it->second.lowering->program;
+  set_gemm_args(program, args);
+  return {program, sim::fingerprint(it->second.fingerprint, {args.a, args.b, args.out})};
 }
 
 int64_t GemmProgramCache::hits() const {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "compiler/cached_program.h"
 #include "compiler/gemm_lowering.h"
 
 namespace tessera::compiler {
@@ -15,15 +16,20 @@ namespace tessera::compiler {
 class GemmProgramCache {
  public:
   // The program of `kernel` on `chip`, with `args`; lowered (and verified) on first use. The
-  // program stays valid until the next call.
-  const isa::Program& program(const GemmKernel& kernel, const arch::ChipSpec& chip, const GemmArgs& args);
+  // program stays valid until the next call; its fingerprint is the lowering's, combined with
+  // the arguments.
+  CachedProgram program(const GemmKernel& kernel, const arch::ChipSpec& chip, const GemmArgs& args);
 
   int64_t hits() const;
   int64_t misses() const;
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<GemmLowering>> lowered_;
+  struct Entry {
+    std::unique_ptr<GemmLowering> lowering;
+    sim::ProgramFingerprint fingerprint;  // of the program with all arguments 0
+  };
+  std::map<std::string, Entry> lowered_;
   int64_t hits_ = 0, misses_ = 0;
 };
 

@@ -116,7 +116,10 @@ class Operands {
   Operand* end() { return items_.data() + size_; }
   const Operand* begin() const { return items_.data(); }
   const Operand* end() const { return items_.data() + size_; }
-  void push_back(const Operand& operand);  // an Error beyond kCapacity
+  void push_back(const Operand& operand) {  // an Error beyond kCapacity
+    if (size_ == kCapacity) too_many();
+    items_[size_++] = operand;
+  }
   template <typename It>
   void assign(It first, It last) {
     size_ = 0;
@@ -125,6 +128,8 @@ class Operands {
   bool operator==(const Operands& other) const { return std::equal(begin(), end(), other.begin(), other.end()); }
 
  private:
+  [[noreturn]] static void too_many();
+
   std::array<Operand, kCapacity> items_{};
   uint8_t size_ = 0;
 };

@@ -142,9 +142,6 @@ const Operand& Operands::at(size_t i) const {
   return items_[i];
 }
 
-void Operands::push_back(const Operand& operand) {
-  if (size_ == kCapacity) fail("an instruction holds at most {} operands", kCapacity);
-  items_[size_++] = operand;
-}
+void Operands::too_many() { fail("an instruction holds at most {} operands", kCapacity); }
 
 }  // namespace tessera::isa

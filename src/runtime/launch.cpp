@@ -48,7 +48,7 @@ sim::SimResult simulate(Device& device, const isa::Program& program, sim::Stats&
 }  // namespace
 
 LaunchRecord launch(const isa::Program& program, Stream& stream, const std::string& name,
-                    const KernelArguments& arguments) {
+                    const KernelArguments& arguments, const std::optional<sim::ProgramFingerprint>& fingerprint) {
   Device& device = stream.device();
   const arch::ChipSpec& chip = device.chip();
   if (!arguments.bytes.empty()) {
@@ -60,7 +60,7 @@ LaunchRecord launch(const isa::Program& program, Stream& stream, const std::stri
       device.simulator().memory().spm(static_cast<int>(c)).write(arguments.spm_addr, arguments.bytes.data(), bytes);
   }
   TimelineTrace* trace = device.trace();
-  sim::ProgramFingerprint key = sim::fingerprint(program);
+  sim::ProgramFingerprint key = fingerprint ? *fingerprint : sim::fingerprint(program);
   std::optional<LaunchCache::Entry> known = trace ? std::nullopt : device.launch_cache().find(key);
   sim::Stats stats(chip);
   sim::SimResult result;

@@ -12,11 +12,13 @@
 // launch overhead.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "isa/isa.h"
 #include "runtime/stream.h"
+#include "sim/program_fingerprint.h"
 
 namespace tessera::runtime {
 
@@ -32,8 +34,10 @@ struct KernelArguments {
 };
 
 // Runs `program` on `stream` with `arguments`; `name` labels it in the totals and the trace.
+// `fingerprint`: the program's, when the caller has it (a program cache); hashed otherwise.
 // Arguments beyond the scratchpad are an Error naming the launch.
 LaunchRecord launch(const isa::Program& program, Stream& stream, const std::string& name,
-                    const KernelArguments& arguments = {});
+                    const KernelArguments& arguments = {},
+                    const std::optional<sim::ProgramFingerprint>& fingerprint = std::nullopt);
 
 }  // namespace tessera::runtime

@@ -54,7 +54,7 @@ void FrontEnd::resolve(const isa::Instruction& inst, IssuedInstruction& issued) 
   if (inst.op == isa::Opcode::Signal || inst.op == isa::Opcode::Wait)
     issued.engine = static_cast<isa::Engine>(inst.operands[0].value);
   issued.inst.op = inst.op;
-  issued.inst.operands.assign(inst.operands.begin(), inst.operands.end());
+  issued.inst.operands = inst.operands;
   for (isa::Operand& operand : issued.inst.operands) {
     if (operand.kind == isa::OperandKind::Reg) {
       operand = isa::Operand{isa::OperandKind::Imm, regs_[static_cast<size_t>(operand.value)], {}};

@@ -59,4 +59,12 @@ ProgramFingerprint fingerprint(const isa::Program& program) {
   return h.result();
 }
 
+ProgramFingerprint fingerprint(const ProgramFingerprint& base, std::initializer_list<int64_t> values) {
+  Hasher h;
+  h.add(base.first);
+  h.add(base.second);
+  for (int64_t v : values) h.add(static_cast<uint64_t>(v));
+  return h.result();
+}
+
 }  // namespace tessera::sim

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 
 #include "isa/isa.h"
 
@@ -16,6 +17,10 @@ struct ProgramFingerprint {
 };
 
 ProgramFingerprint fingerprint(const isa::Program& program);
+
+// The fingerprint of one program of a family whose members differ only in `values` patched
+// into them (a cached GEMM program's operand addresses): `base` is the family's, computed once.
+ProgramFingerprint fingerprint(const ProgramFingerprint& base, std::initializer_list<int64_t> values);
 
 struct ProgramFingerprintHash {
   size_t operator()(const ProgramFingerprint& f) const { return static_cast<size_t>(f.first); }

@@ -287,7 +287,7 @@ TEST(GemmProgramCacheTest, OneLoweringPerKernelAndChipWithTheArgumentsPatched) {
     sim::Simulator simulator(chip);
     simulator.memory().hbm().write(args.a, a.bytes.data(), static_cast<int64_t>(a.bytes.size()));
     simulator.memory().hbm().write(args.b, b.bytes.data(), static_cast<int64_t>(b.bytes.size()));
-    simulator.run(cache.program(k, chip, args));
+    simulator.run(cache.program(k, chip, args).program);
     std::vector<float> out(static_cast<size_t>(2 * 96 * 80));
     simulator.memory().hbm().read(args.out, out.data(), static_cast<int64_t>(out.size() * 4));
     return out;

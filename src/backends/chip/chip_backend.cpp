@@ -165,9 +165,10 @@ void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {
   staged_bytes_ += bytes;
 }
 
-void ChipBackend::run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments) {
+void ChipBackend::run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments,
+                      const std::optional<sim::ProgramFingerprint>& fingerprint) {
   if (program.cores.empty()) return;
-  runtime::launch(program, device_->default_stream(), kernel_name(kernel), arguments);
+  runtime::launch(program, device_->default_stream(), kernel_name(kernel), arguments, fingerprint);
 }
 
 ChipTotals ChipBackend::totals() const {

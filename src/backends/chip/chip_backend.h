@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "arch/chip.h"
+#include "compiler/elementwise_cache.h"
 #include "compiler/gemm_cache.h"
 #include "compiler/tile_program.h"
 #include "backends/cpu/host_block_cache.h"
@@ -123,6 +124,7 @@ class ChipBackend : public ReferenceBackend {
   const arch::ChipSpec& chip() const { return device_->chip(); }
   runtime::Device& device() { return *device_; }
   const compiler::GemmProgramCache& gemm_programs() const { return gemm_programs_; }
+  const compiler::ElementwiseProgramCache& elementwise_programs() const { return elementwise_programs_; }
   ChipTotals totals() const;
   double simulated_seconds() const { return totals().seconds; }
   void reset_totals();
@@ -146,8 +148,10 @@ class ChipBackend : public ReferenceBackend {
   void stage_targets(Launch& launch, compiler::ElementwisePlan& p, const View& targets);
   // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip.
   void add_column_sums(Launch& launch, int64_t addr, int64_t rows, int64_t cols, const View& acc);
-  // Launches a program on the device's default stream, named by the kernel.
-  void run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments = {});
+  // Launches a program on the device's default stream, named by the kernel (its fingerprint
+  // given when it comes from a program cache).
+  void run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments = {},
+           const std::optional<sim::ProgramFingerprint>& fingerprint = std::nullopt);
   // An operand as a plan input: a narrower float packed in its own dtype (the program widens it
   // on the chip), anything else through stage_f32.
   compiler::ElementwisePlan::Input stage_input(Staging& hbm, const View& v, compiler::ElementwisePlan::Layout layout);
@@ -162,6 +166,7 @@ class ChipBackend : public ReferenceBackend {
   mutable std::mutex staged_mutex_;
   int64_t staged_bytes_ = 0;
   compiler::GemmProgramCache gemm_programs_;
+  compiler::ElementwiseProgramCache elementwise_programs_;
   std::shared_ptr<HostBlockCache> host_blocks_;  // the tensors' host bytes
 };
 

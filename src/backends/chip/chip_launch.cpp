@@ -19,15 +19,16 @@ void ChipBackend::Launch::row_output(Plan& p, int slot, const View& dst) {
   p.outputs.push_back({slot, result(dst, DType::F32), DType::F32, true});
 }
 
-void ChipBackend::Launch::run(const isa::Program& program, const runtime::KernelArguments& arguments) {
-  b_.run(kernel_, program, arguments);
+void ChipBackend::Launch::run(const isa::Program& program, const runtime::KernelArguments& arguments,
+                              const std::optional<sim::ProgramFingerprint>& fingerprint) {
+  b_.run(kernel_, program, arguments, fingerprint);
   for (const Result& r : pending_) b_.fetch_as(r.dst, r.hbm_addr, r.dtype);
   pending_.clear();
 }
 
 void ChipBackend::Launch::run(const Plan& plan) {
-  compiler::ElementwiseProgram p = compiler::elementwise_program(b_.chip(), plan);
-  run(p.program, {p.constants_addr, std::move(p.constants)});
+  compiler::ElementwiseProgramCache::Launch p = b_.elementwise_programs_.program(b_.chip(), plan);
+  run(p.cached.program, {p.constants_addr, std::move(p.constants)}, p.cached.fingerprint);
 }
 
 }  // namespace tessera

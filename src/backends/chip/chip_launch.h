@@ -36,7 +36,9 @@ class ChipBackend::Launch {
 
   // Runs a program (or a plan's elementwise program, its constants as kernel arguments), then
   // copies back the pending results.
-  void run(const isa::Program& program, const runtime::KernelArguments& arguments = {});
+  void run(const isa::Program& program, const runtime::KernelArguments& arguments = {},
+           const std::optional<sim::ProgramFingerprint>& fingerprint = std::nullopt);
+  void run(const compiler::CachedProgram& cached) { run(cached.program, {}, cached.fingerprint); }
   void run(const Plan& plan);
 
   // Copies back now.
