@@ -104,6 +104,13 @@ class Operands {
   Operands() = default;
   Operands(std::initializer_list<Operand> operands) { assign(operands.begin(), operands.end()); }
   Operands(const std::vector<Operand>& operands) { assign(operands.begin(), operands.end()); }
+  // Copies only the operands in use.
+  Operands(const Operands& other) { *this = other; }
+  Operands& operator=(const Operands& other) {
+    std::copy(other.begin(), other.end(), items_.begin());
+    size_ = other.size_;
+    return *this;
+  }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -130,7 +137,7 @@ class Operands {
  private:
   [[noreturn]] static void too_many();
 
-  std::array<Operand, kCapacity> items_{};
+  std::array<Operand, kCapacity> items_;
   uint8_t size_ = 0;
 };
 
