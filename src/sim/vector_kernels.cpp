@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "sim/vector_math.h"
+
 namespace tessera::sim {
 
 namespace {
@@ -13,11 +15,6 @@ namespace {
 float nan_max(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (a > b ? a : b); }
 float nan_min(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? a : b); }
 float relu(float x) { return std::isnan(x) ? x : (x > 0.0f ? x : 0.0f); }
-
-float gelu_tanh(float x) {
-  const float k = 0.7978845608f;  // sqrt(2 / pi)
-  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
-}
 
 template <typename F>
 void map(const float* x, float* out, int64_t n, F f) {
@@ -81,8 +78,8 @@ void reduce_loop(const float* x, float* out, int64_t rows, int64_t cols, F f) {
 void unary_f32(isa::UnaryFn fn, const float* x, float* out, int64_t n) {
   switch (fn) {
     case isa::UnaryFn::Relu: return map(x, out, n, relu);
-    case isa::UnaryFn::Gelu: return map(x, out, n, gelu_tanh);
-    case isa::UnaryFn::Exp: return map(x, out, n, [](float v) { return std::exp(v); });
+    case isa::UnaryFn::Gelu: return gelu_f32(x, out, n);
+    case isa::UnaryFn::Exp: return exp_f32(x, out, n);
     case isa::UnaryFn::Log: return map(x, out, n, [](float v) { return std::log(v); });
     case isa::UnaryFn::Neg: return map(x, out, n, [](float v) { return -v; });
     case isa::UnaryFn::Sqrt: return map(x, out, n, [](float v) { return std::sqrt(v); });

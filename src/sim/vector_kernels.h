@@ -1,8 +1,8 @@
 // The Vector engine's f32 arithmetic, the definition of every unary, binary and reduction
 // function: one loop per function, chosen once per instruction. Each element is computed on
 // its own, so the exactly rounded functions (add, sub, mul, div, max, min, relu, neg, sqrt,
-// recip, copy) vectorise without changing a bit; exp, log and gelu (tanh form) call the host's
-// libm once per element. max and min return NaN when either input is NaN; when both inputs of
+// recip, copy) vectorise without changing a bit; exp and gelu (tanh form) are the simulator's
+// own (vector_math.h), log the host's libm. max and min return NaN when either input is NaN; when both inputs of
 // another operation are NaN, which one's sign and payload the result carries is the host's choice.
 //
 // `out` may be the very same array as an input (element i is read before it is written) but

@@ -9,6 +9,7 @@
 
 #include "base/random.h"
 #include "isa/disassembler.h"
+#include "sim/vector_math.h"
 #include "sim_test_util.h"
 
 namespace tessera::sim::testing {
@@ -51,7 +52,7 @@ float relu(float x) { return std::isnan(x) ? x : (x > 0.0f ? x : 0.0f); }
 float plain_unary(UnaryFn fn, float x) {
   switch (fn) {
     case UnaryFn::Relu: return relu(x);
-    case UnaryFn::Exp: return std::exp(x);
+    case UnaryFn::Exp: return exp_scalar(x);
     case UnaryFn::Log: return std::log(x);
     case UnaryFn::Neg: return -x;
     case UnaryFn::Sqrt: return std::sqrt(x);
