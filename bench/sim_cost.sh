@@ -4,6 +4,9 @@
 # `tessera bench` on synthetic data, in alternating rounds. Prints each workload's host
 # wall-clock ms per step on both (median over rounds of each run's median step) and the ratio
 # chip / cpu. The target: gpt-mini's step on chip:t1 at most 1.5x the cpu's.
+# On the chip the warm-up step runs every program through the full simulation (event loop and
+# timing model); the timed steps repeat known programs untimed (runtime/launch_cache.h), as
+# every step of a training run after its first does.
 # gpt-mini runs with the char tokenizer's vocabulary of the kjv corpus (73), as
 # `tessera train --model gpt-mini --dataset kjv --batch 4 --seq 64` does; kernels the chip does
 # not run fall back to the CPU, and their time is counted in the chip's step.
