@@ -32,6 +32,10 @@ DeviceTotals launch_totals(const sim::Stats& stats, const std::string& name, dou
   return work;
 }
 
+// Below this much work (flops plus bytes through the scratchpads) an untimed run keeps to the
+// calling thread: waking the others costs more than they would save.
+constexpr double kParallelWork = 4e6;
+
 // Runs `program` with the timing model, its statistics into `stats` (and `trace`, when set).
 sim::SimResult simulate(Device& device, const isa::Program& program, sim::Stats& stats, TimelineTrace* trace) {
   sim::TimingModel timing(device.chip());
@@ -65,12 +69,13 @@ LaunchRecord launch(const isa::Program& program, Stream& stream, const std::stri
   sim::Stats stats(chip);
   sim::SimResult result;
   if (known) {
-    sim::run_untimed(program, device.simulator().memory(), chip);
+    sim::run_untimed(program, device.simulator().memory(), chip, known->parallel);
     result = known->result;
     stats = known->stats;
   } else {
     result = simulate(device, program, stats, trace);
-    if (!trace) device.launch_cache().insert(key, {result, stats});
+    double work = stats.flops() + static_cast<double>(stats.bytes(sim::Level::Spm));
+    if (!trace) device.launch_cache().insert(key, {result, stats, work >= kParallelWork});
   }
   double overhead = chip.launch_overhead_s, seconds = overhead + result.seconds;
   LaunchRecord record;

@@ -24,6 +24,7 @@ class LaunchCache {
   struct Entry {
     sim::SimResult result;
     sim::Stats stats;
+    bool parallel = true;  // whether its untimed runs use the host's threads
   };
 
   // Nothing while disabled.

@@ -107,12 +107,12 @@ class CoreRun {
   std::array<int64_t, isa::kSemaphores> signals_{};
 };
 
-// Runs every core to its next barrier, in parallel on the host's threads (the cores touch
-// different bytes between barriers); the first error by core number is rethrown.
-void run_to_barriers(std::deque<CoreRun>& cores) {
+// Runs every core to its next barrier, in parallel on the host's threads when `parallel` (the
+// cores touch different bytes between barriers); the first error by core number is rethrown.
+void run_to_barriers(std::deque<CoreRun>& cores, bool parallel) {
   std::vector<std::exception_ptr> errors(cores.size());
   auto count = static_cast<int64_t>(cores.size());
-#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (parallel && count > 1)
   for (int64_t c = 0; c < count; ++c) {
     try {
       cores[static_cast<size_t>(c)].run_to_barrier();
@@ -126,14 +126,15 @@ void run_to_barriers(std::deque<CoreRun>& cores) {
 
 }  // namespace
 
-SimResult run_untimed(const isa::Program& program, MachineMemory& memory, const arch::ChipSpec& chip) {
+SimResult run_untimed(const isa::Program& program, MachineMemory& memory, const arch::ChipSpec& chip,
+                      bool parallel) {
   std::deque<CoreRun> cores;
   for (size_t c = 0; c < program.cores.size(); ++c) cores.emplace_back(static_cast<int>(c), program.cores[c], memory, chip);
   auto all_in = [&](FrontEnd::State state) {
     return std::all_of(cores.begin(), cores.end(), [&](CoreRun& c) { return c.front().state() == state; });
   };
   while (true) {
-    run_to_barriers(cores);
+    run_to_barriers(cores, parallel);
     if (all_in(FrontEnd::State::Done)) break;
     if (!all_in(FrontEnd::State::AtBarrier)) {
       for (size_t c = 0; c < cores.size(); ++c)
