@@ -37,7 +37,8 @@ std::string plan_key(const ElementwisePlan& p) {
 
 }  // namespace
 
-ElementwiseProgramCache::Launch ElementwiseProgramCache::program(const arch::ChipSpec& chip, const ElementwisePlan& plan) {
+ElementwiseProgramCache::Launch ElementwiseProgramCache::program(const arch::ChipSpec& chip,
+                                                                 const ElementwisePlan& plan) {
   std::string key = plan_key(plan);
   std::lock_guard lock(mutex_);
   auto it = built_.find(key);

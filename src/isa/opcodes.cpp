@@ -65,8 +65,9 @@ std::vector<OpcodeInfo> make_table() {
         {"rows", K::Imm, "rows"},
         {"cols", K::Imm, "columns"},
         {"dtype", K::DType, "dtype of both tiles (a float dtype)"}},
-       "dst = fn(src) elementwise, computed in f32 and rounded to nearest even into dtype. gelu is "
-       "the tanh form; recip is 1/x."},
+       "dst = fn(src) elementwise, computed in f32 and rounded to nearest even into dtype. exp is "
+       "within 2 ulps of e^x and gelu is the tanh form, both by the simulator's own definitions "
+       "(not the host's libm); recip is 1/x."},
       {Opcode::VBinary, "vbinary", Engine::Vector,
        {{"fn", K::BinaryFn, "function"},
         {"dst", K::Addr, "destination tile (rows x cols)"},

@@ -129,7 +129,8 @@ void run_to_barriers(std::deque<CoreRun>& cores, bool parallel) {
 SimResult run_untimed(const isa::Program& program, MachineMemory& memory, const arch::ChipSpec& chip,
                       bool parallel) {
   std::deque<CoreRun> cores;
-  for (size_t c = 0; c < program.cores.size(); ++c) cores.emplace_back(static_cast<int>(c), program.cores[c], memory, chip);
+  for (size_t c = 0; c < program.cores.size(); ++c)
+    cores.emplace_back(static_cast<int>(c), program.cores[c], memory, chip);
   auto all_in = [&](FrontEnd::State state) {
     return std::all_of(cores.begin(), cores.end(), [&](CoreRun& c) { return c.front().state() == state; });
   };

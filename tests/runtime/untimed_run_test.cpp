@@ -1,7 +1,8 @@
 // The untimed run against the full simulation, and the launch cache that uses it: the
 // compiler's GEMM (split K through the L2 included) and attention programs leave the same bytes
 // in HBM run either way; a `wait` before its signal in the stream holds its queue; a deadlock
-// is an error; a repeated launch takes its known time and computes the same values.
+// is an error; a repeated launch takes its known time and computes the same values; kernel
+// arguments change a launch's values but not its program; fingerprints tell programs apart.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -101,7 +102,8 @@ TEST(UntimedRunTest, AttentionProgramsLeaveTheSameBytesAsTheFullSimulation) {
     a.q = place(tensor), a.k = place(tensor), a.v = place(tensor), a.out = place(tensor);
     a.lse = place(a.heads * a.seq * 4), a.dout = place(tensor), a.dq = place(tensor), a.dk = place(tensor);
     a.dv = place(tensor);
-    a.scratch = place(std::max(compiler::attention_scratch_bytes(a, false), compiler::attention_scratch_bytes(a, true)));
+    a.scratch =
+        place(std::max(compiler::attention_scratch_bytes(a, false), compiler::attention_scratch_bytes(a, true)));
     SCOPED_TRACE(dtype_name(dtype));
     expect_same_as_full_simulation(chip, compiler::attention_forward_program(chip, a), next / 4);
     expect_same_as_full_simulation(chip, compiler::attention_backward_program(chip, a), next / 4);
@@ -185,8 +187,8 @@ TEST(LaunchCacheTest, KernelArgumentsChangeTheValuesNotTheProgram) {
   EXPECT_EQ(device.launch_cache().size(), 1u);
   int64_t spm = device.chip().scratchpad_bytes;
   EXPECT_EQ(error_text([&] { launch(program, device.default_stream(), "k", {spm - 2, std::vector<uint8_t>(4)}); }),
-            fmt::format("launch of k: kernel arguments at spm[{:#x}, {:#x}) lie outside the {}-byte scratchpad", spm - 2,
-                        spm + 2, spm));
+            fmt::format("launch of k: kernel arguments at spm[{:#x}, {:#x}) lie outside the {}-byte scratchpad",
+                        spm - 2, spm + 2, spm));
 }
 
 TEST(LaunchCacheTest, TheFingerprintTellsProgramsApart) {

@@ -18,7 +18,8 @@ namespace {
 // Every 997th f32 bit pattern's value (all signs and exponents, NaNs included).
 std::vector<float> sweep() {
   std::vector<float> x;
-  for (uint64_t bits = 0; bits <= 0xffffffffull; bits += 997) x.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+  for (uint64_t bits = 0; bits <= 0xffffffffull; bits += 997)
+    x.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits)));
   return x;
 }
 
@@ -32,7 +33,8 @@ TEST(VectorMath, LoopsGiveTheScalarDefinitionsBits) {
   std::vector<float> x = sweep();
   using Loop = void (*)(const float*, float*, int64_t);
   using Scalar = float (*)(float);
-  for (auto [loop, scalar] : {std::pair<Loop, Scalar>{exp_f32, exp_scalar}, std::pair<Loop, Scalar>{gelu_f32, gelu_scalar}}) {
+  for (auto [loop, scalar] :
+       {std::pair<Loop, Scalar>{exp_f32, exp_scalar}, std::pair<Loop, Scalar>{gelu_f32, gelu_scalar}}) {
     for (int64_t n : {int64_t{1}, int64_t{15}, int64_t{17}, static_cast<int64_t>(x.size())}) {
       std::vector<float> out(static_cast<size_t>(n));
       loop(x.data(), out.data(), n);

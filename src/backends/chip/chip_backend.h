@@ -5,8 +5,9 @@
 //   bytes in the device's HBM allocator, so that capacity is accounted and a model too large
 //   for the chip fails there ("device 'chip:t1': out of memory: ..."); the bytes themselves are
 //   host memory (host_addressable; recycled by a HostBlockCache, as the cpu backend's are), so
-//   that kernels the chip does not run fall back to the CPU (dispatch.h). A launch stages its operands into the simulator's HBM (a per-launch
-//   workspace from address 0, untimed: on the chip the operands would already be in HBM),
+//   that kernels the chip does not run fall back to the CPU (dispatch.h). A launch stages its
+//   operands into the simulator's HBM (a per-launch workspace from address 0, untimed: on the
+//   chip the operands would already be in HBM),
 //   launches the kernel's program on the device's default stream (runtime/launch.h) and copies
 //   the results back. Staging packs each operand row-major (applying its strides), as a
 //   host-to-device copy of a packed tensor; matmul stages its operands as they are and runs the
