@@ -2,6 +2,8 @@
 // device already knows runs untimed (launch_cache.h).
 #include "runtime/launch.h"
 
+#include <memory>
+
 #include "base/error.h"
 
 #include "runtime/device.h"
@@ -65,18 +67,19 @@ LaunchRecord launch(const isa::Program& program, Stream& stream, const std::stri
   }
   TimelineTrace* trace = device.trace();
   sim::ProgramFingerprint key = fingerprint ? *fingerprint : sim::fingerprint(program);
-  std::optional<LaunchCache::Entry> known = trace ? std::nullopt : device.launch_cache().find(key);
-  sim::Stats stats(chip);
-  sim::SimResult result;
+  std::shared_ptr<const LaunchCache::Entry> known = trace ? nullptr : device.launch_cache().find(key);
   if (known) {
     sim::run_untimed(program, device.simulator().memory(), chip, known->parallel);
-    result = known->result;
-    stats = known->stats;
   } else {
-    result = simulate(device, program, stats, trace);
+    sim::Stats stats(chip);
+    sim::SimResult simulated = simulate(device, program, stats, trace);
     double work = stats.flops() + static_cast<double>(stats.bytes(sim::Level::Spm));
-    if (!trace) device.launch_cache().insert(key, {result, stats, work >= kParallelWork});
+    known = std::make_shared<const LaunchCache::Entry>(
+        LaunchCache::Entry{simulated, std::move(stats), work >= kParallelWork});
+    if (!trace) device.launch_cache().insert(key, known);
   }
+  const sim::SimResult& result = known->result;
+  const sim::Stats& stats = known->stats;
   double overhead = chip.launch_overhead_s, seconds = overhead + result.seconds;
   LaunchRecord record;
   record.start_seconds = device.take_cores(stream.ready_seconds(), seconds);

@@ -3,15 +3,14 @@
 
 namespace tessera::runtime {
 
-std::optional<LaunchCache::Entry> LaunchCache::find(const sim::ProgramFingerprint& key) const {
+std::shared_ptr<const LaunchCache::Entry> LaunchCache::find(const sim::ProgramFingerprint& key) const {
   std::lock_guard lock(mutex_);
-  if (!enabled_) return std::nullopt;
+  if (!enabled_) return nullptr;
   auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second;
+  return it == entries_.end() ? nullptr : it->second;
 }
 
-void LaunchCache::insert(const sim::ProgramFingerprint& key, Entry entry) {
+void LaunchCache::insert(const sim::ProgramFingerprint& key, std::shared_ptr<const Entry> entry) {
   std::lock_guard lock(mutex_);
   if (entries_.size() >= kMaxEntries) entries_.clear();
   entries_.insert_or_assign(key, std::move(entry));

@@ -9,8 +9,8 @@
 // trace run in full.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <unordered_map>
 
 #include "sim/program_fingerprint.h"
@@ -27,9 +27,9 @@ class LaunchCache {
     bool parallel = true;  // whether its untimed runs use the host's threads
   };
 
-  // Nothing while disabled.
-  std::optional<Entry> find(const sim::ProgramFingerprint& key) const;
-  void insert(const sim::ProgramFingerprint& key, Entry entry);
+  // Null when unknown, and while disabled.
+  std::shared_ptr<const Entry> find(const sim::ProgramFingerprint& key) const;
+  void insert(const sim::ProgramFingerprint& key, std::shared_ptr<const Entry> entry);
   size_t size() const;
   // Disabled, every launch runs the full simulation (tests compare the two; enabled at first).
   void set_enabled(bool enabled);
@@ -39,7 +39,7 @@ class LaunchCache {
   static constexpr size_t kMaxEntries = 4096;
   mutable std::mutex mutex_;
   bool enabled_ = true;
-  std::unordered_map<sim::ProgramFingerprint, Entry, sim::ProgramFingerprintHash> entries_;
+  std::unordered_map<sim::ProgramFingerprint, std::shared_ptr<const Entry>, sim::ProgramFingerprintHash> entries_;
 };
 
 }  // namespace tessera::runtime
