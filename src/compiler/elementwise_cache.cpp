@@ -1,7 +1,8 @@
 // The elementwise program cache (see elementwise_cache.h).
 #include "compiler/elementwise_cache.h"
 
-#include <cstring>
+#include <algorithm>
+#include <type_traits>
 
 namespace tessera::compiler {
 
@@ -35,25 +36,40 @@ std::string plan_key(const ElementwisePlan& p) {
   return k.take();
 }
 
+// Whether the plan draws random numbers: its seed and counter are in the program's text, which
+// then never repeats.
+bool draws_random(const ElementwisePlan& p) {
+  return std::any_of(p.ops.begin(), p.ops.end(),
+                     [](const ElementwisePlan::Op& op) { return op.kind == ElementwisePlan::Op::Kind::Random; });
+}
+
 }  // namespace
+
+ElementwiseProgramCache::Entry ElementwiseProgramCache::build(const arch::ChipSpec& chip, const ElementwisePlan& plan) {
+  Entry entry{elementwise_program(chip, plan), {}};
+  entry.fingerprint = sim::fingerprint(entry.built.program);
+  return entry;
+}
 
 ElementwiseProgramCache::Launch ElementwiseProgramCache::program(const arch::ChipSpec& chip,
                                                                  const ElementwisePlan& plan) {
-  std::string key = plan_key(plan);
+  bool kept = !draws_random(plan);
+  std::string key = kept ? plan_key(plan) : std::string();
   std::lock_guard lock(mutex_);
-  auto it = built_.find(key);
-  if (it == built_.end()) {
+  const Entry* entry = nullptr;
+  if (!kept) {
+    ++misses_;
+    once_ = build(chip, plan);
+    entry = &once_;
+  } else if (auto it = built_.find(key); it != built_.end()) {
+    ++hits_;
+    entry = &it->second;
+  } else {
     ++misses_;
     if (built_.size() >= kMaxEntries) built_.clear();
-    Entry entry{elementwise_program(chip, plan), {}};
-    entry.fingerprint = sim::fingerprint(entry.built.program);
-    it = built_.emplace(std::move(key), std::move(entry)).first;
-  } else {
-    ++hits_;
+    entry = &built_.emplace(std::move(key), build(chip, plan)).first->second;
   }
-  std::vector<uint8_t> constants(plan.constants.size() * 4);
-  if (!constants.empty()) std::memcpy(constants.data(), plan.constants.data(), constants.size());
-  return {{it->second.built.program, it->second.fingerprint}, it->second.built.constants_addr, std::move(constants)};
+  return {{entry->built.program, entry->fingerprint}, entry->built.constants_addr, elementwise_arguments(plan)};
 }
 
 int64_t ElementwiseProgramCache::hits() const {

@@ -1,7 +1,9 @@
 // The elementwise program cache: a plan's program is built once per plan structure (its shape,
 // inputs and their HBM addresses, ops, outputs and the number of its constants; not the
 // constants' values, which travel as kernel arguments) and reused by every later launch of
-// the same plan, with its fingerprint. The chip backend keeps one per chip.
+// the same plan, with its fingerprint. A plan that draws random numbers is built every time and
+// not kept: its seed and counter are in its program, which never repeats. The chip backend
+// keeps one cache per chip.
 #pragma once
 #include <cstdint>
 #include <mutex>
@@ -32,10 +34,12 @@ class ElementwiseProgramCache {
     ElementwiseProgram built;
     sim::ProgramFingerprint fingerprint;
   };
+  static Entry build(const arch::ChipSpec& chip, const ElementwisePlan& plan);
   // Beyond this many plans (shapes that keep changing) the cache starts again.
   static constexpr size_t kMaxEntries = 4096;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> built_;
+  Entry once_;  // the last plan that is not kept
   int64_t hits_ = 0, misses_ = 0;
 };
 

@@ -86,6 +86,12 @@ int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan&
   return low;
 }
 
+std::vector<uint8_t> elementwise_arguments(const ElementwisePlan& p) {
+  std::vector<uint8_t> bytes(p.constants.size() * sizeof(float));
+  if (!bytes.empty()) std::memcpy(bytes.data(), p.constants.data(), bytes.size());
+  return bytes;
+}
+
 ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& p) {
   using Layout = ElementwisePlan::Layout;
   int64_t tile_cols = elementwise_tile_cols(p);
@@ -98,11 +104,7 @@ ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const Element
   int64_t tiles = row_blocks * col_blocks;
   int64_t cores = std::min(chip.cores, tiles);
   ElementwiseProgram result;
-  if (!p.constants.empty()) {
-    result.constants_addr = slot_addr[static_cast<size_t>(p.constant_slot(0))][0];
-    result.constants.resize(p.constants.size() * 4);
-    std::memcpy(result.constants.data(), p.constants.data(), result.constants.size());
-  }
+  if (!p.constants.empty()) result.constants_addr = slot_addr[static_cast<size_t>(p.constant_slot(0))][0];
   isa::Program& program = result.program;
   program.cores.resize(static_cast<size_t>(cores));
   for (int64_t core = 0; core < cores; ++core) {

@@ -71,17 +71,18 @@ struct ElementwisePlan {
   }
 };
 
-// The program of an elementwise plan, and the kernel arguments it reads: the plan's constants,
-// f32 one after another from scratchpad address `constants_addr`, which the launch writes into
-// every core's scratchpad (runtime/launch.h), so that plans differing only in their constants
-// (a learning rate) share one program. Tiles are double-buffered: the DMA engine loads tile
-// i + 1 while the vector engine computes tile i.
+// The program of an elementwise plan, and where it reads its kernel arguments: the plan's
+// constants, f32 one after another from scratchpad address `constants_addr`, which the launch
+// writes into every core's scratchpad (runtime/launch.h), so that plans differing only in their
+// constants (a learning rate) share one program. Tiles are double-buffered: the DMA engine
+// loads tile i + 1 while the vector engine computes tile i.
 struct ElementwiseProgram {
   isa::Program program;
   int64_t constants_addr = 0;
-  std::vector<uint8_t> constants;  // the plan's constants as f32 bytes
 };
 ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const ElementwisePlan& plan);
+// The bytes of a plan's kernel arguments: its constants as f32.
+std::vector<uint8_t> elementwise_arguments(const ElementwisePlan& plan);
 // The rows of each of the plan's tiles (tiles start at multiples of it).
 int64_t elementwise_tile_rows(const arch::ChipSpec& chip, const ElementwisePlan& plan);
 // Scratchpad bytes the plan takes with tiles of `tile_rows` rows: constants and both buffer sets.

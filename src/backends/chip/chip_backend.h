@@ -125,7 +125,6 @@ class ChipBackend : public ReferenceBackend {
   const arch::ChipSpec& chip() const { return device_->chip(); }
   runtime::Device& device() { return *device_; }
   const compiler::GemmProgramCache& gemm_programs() const { return gemm_programs_; }
-  const compiler::ElementwiseProgramCache& elementwise_programs() const { return elementwise_programs_; }
   ChipTotals totals() const;
   double simulated_seconds() const { return totals().seconds; }
   void reset_totals();
