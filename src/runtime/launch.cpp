@@ -5,11 +5,10 @@
 #include <memory>
 
 #include "base/error.h"
-
 #include "runtime/device.h"
 #include "runtime/timeline_trace.h"
-#include "sim/untimed_run.h"
 #include "sim/stats.h"
+#include "sim/untimed_run.h"
 
 namespace tessera::runtime {
 
@@ -34,9 +33,11 @@ DeviceTotals launch_totals(const sim::Stats& stats, const std::string& name, dou
   return work;
 }
 
-// Below this much work (flops plus bytes through the scratchpads) an untimed run keeps to the
-// calling thread: waking the others costs more than they would save.
-constexpr double kParallelWork = 4e6;
+// Whether a program whose run gave `stats` is worth the host's threads in its untimed runs:
+// below 4e6 flops plus bytes through the scratchpads, waking them costs more than they save.
+bool worth_host_threads(const sim::Stats& stats) {
+  return stats.flops() + static_cast<double>(stats.bytes(sim::Level::Spm)) >= 4e6;
+}
 
 // Runs `program` with the timing model, its statistics into `stats` (and `trace`, when set).
 sim::SimResult simulate(Device& device, const isa::Program& program, sim::Stats& stats, TimelineTrace* trace) {
@@ -69,13 +70,11 @@ LaunchRecord launch(const isa::Program& program, Stream& stream, const std::stri
   sim::ProgramFingerprint key = fingerprint ? *fingerprint : sim::fingerprint(program);
   std::shared_ptr<const LaunchCache::Entry> known = trace ? nullptr : device.launch_cache().find(key);
   if (known) {
-    sim::run_untimed(program, device.simulator().memory(), chip, known->parallel);
+    sim::run_untimed(program, device.simulator().memory(), chip, worth_host_threads(known->stats));
   } else {
     sim::Stats stats(chip);
     sim::SimResult simulated = simulate(device, program, stats, trace);
-    double work = stats.flops() + static_cast<double>(stats.bytes(sim::Level::Spm));
-    known = std::make_shared<const LaunchCache::Entry>(
-        LaunchCache::Entry{simulated, std::move(stats), work >= kParallelWork});
+    known = std::make_shared<const LaunchCache::Entry>(LaunchCache::Entry{simulated, std::move(stats)});
     if (!trace) device.launch_cache().insert(key, known);
   }
   const sim::SimResult& result = known->result;

@@ -24,7 +24,6 @@ class LaunchCache {
   struct Entry {
     sim::SimResult result;
     sim::Stats stats;
-    bool parallel = true;  // whether its untimed runs use the host's threads
   };
 
   // Null when unknown, and while disabled.

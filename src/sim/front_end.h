@@ -14,6 +14,11 @@
 
 namespace tessera::sim {
 
+// The queues a front end issues into, one per engine that is not Scalar: DMA, Matrix, Vector.
+inline constexpr int kEngineQueues = 3;
+inline int queue_slot(isa::Engine engine) { return static_cast<int>(engine) - 1; }
+inline isa::Engine queue_engine(int slot) { return static_cast<isa::Engine>(slot + 1); }
+
 // "core 3 matrix, instruction 17 `mma spm[0x0], ...`": the place an error names.
 std::string instruction_place(int core, const char* unit, int64_t index, const isa::Instruction& inst);
 

@@ -1,7 +1,7 @@
 // A 128-bit fingerprint of a program: every core's instruction stream (opcodes and operands,
 // not assembly line numbers). Two programs with the same fingerprint behave the same on a chip,
-// so what a run of one found out (its timing, whether it runs in program order) holds for the
-// other. 128 bits: a collision among the programs of a run is not a practical concern.
+// so what a run of one found out (its timing and statistics) holds for the other. 128 bits: a
+// collision among the programs of a run is not a practical concern.
 #pragma once
 #include <cstddef>
 #include <cstdint>

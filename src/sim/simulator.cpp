@@ -17,13 +17,9 @@ namespace tessera::sim {
 
 namespace {
 
-constexpr int kQueues = 3;  // queues per core: DMA, Matrix, Vector
 // Instructions a front end queues ahead of its engines before it waits for them; it queues
 // more when nothing else can progress.
 constexpr int64_t kLookahead = 1024;
-
-int slot_of(isa::Engine engine) { return static_cast<int>(engine) - 1; }
-isa::Engine engine_of(int slot) { return static_cast<isa::Engine>(slot + 1); }
 
 struct Queued {
   IssuedInstruction issued;
@@ -38,7 +34,7 @@ struct EngineState {
 struct CoreState {
   explicit CoreState(int core, std::span<const isa::Instruction> stream) : front(core, stream) {}
   FrontEnd front;
-  std::array<EngineState, kQueues> engines;
+  std::array<EngineState, kEngineQueues> engines;
   // Per semaphore, the cycles at which its pending (not yet consumed) signals took effect.
   std::array<std::multiset<double>, isa::kSemaphores> signals;
   int64_t queued = 0;
@@ -58,8 +54,8 @@ class Run {
   std::optional<double> ready_cycle(int core, int slot) const;
   // Recomputes ready_ for the engines of `core`, after its queues, engines or semaphores changed.
   void refresh(int core);
-  // The engine (core * kQueues + slot) whose head can start first, ties going round-robin from
-  // next_; -1 when none can start.
+  // The engine (core * kEngineQueues + slot) whose head can start first, ties going round-robin
+  // from next_; -1 when none can start.
   int earliest() const;
   void execute_head(int core, int slot, double start);
   bool release_barrier();
@@ -108,7 +104,7 @@ bool Run::issue(int core, bool beyond_lookahead) {
     IssuedInstruction issued;
     FrontEnd::Step step = cs.front.step(issued);
     if (!step.issued) continue;
-    EngineState& engine = cs.engines[static_cast<size_t>(slot_of(issued.engine))];
+    EngineState& engine = cs.engines[static_cast<size_t>(queue_slot(issued.engine))];
     bool was_empty = engine.queue.empty();
     engine.queue.push_back({std::move(issued), step.index});
     ++cs.queued;
@@ -138,7 +134,7 @@ void Run::execute_head(int core, int slot, double start) {
   engine.queue.pop_front();
   --cs.queued;
   const isa::Instruction& inst = head.issued.inst;
-  isa::Engine name = engine_of(slot);
+  isa::Engine name = queue_engine(slot);
   auto place = [&] { return instruction_place(core, isa::engine_name(name), head.index, inst); };
   count(inst, place);
 
@@ -169,8 +165,8 @@ void Run::execute_head(int core, int slot, double start) {
 }
 
 void Run::refresh(int core) {
-  for (int s = 0; s < kQueues; ++s)
-    ready_[static_cast<size_t>(core * kQueues + s)] = ready_cycle(core, s).value_or(kNever);
+  for (int s = 0; s < kEngineQueues; ++s)
+    ready_[static_cast<size_t>(core * kEngineQueues + s)] = ready_cycle(core, s).value_or(kNever);
 }
 
 int Run::earliest() const {
@@ -194,11 +190,11 @@ bool Run::release_barrier() {
     for (const EngineState& e : cs.engines) release = std::max(release, e.free_cycle);
   }
   for (size_t c = 0; c < cores_.size(); ++c) {
-    for (int s = 0; s < kQueues; ++s) {
+    for (int s = 0; s < kEngineQueues; ++s) {
       EngineState& e = cores_[c].engines[static_cast<size_t>(s)];
       if (release > e.free_cycle)
         for (SimObserver* o : options_.observers)
-          o->on_blocked(static_cast<int>(c), engine_of(s), e.free_cycle, release, true);
+          o->on_blocked(static_cast<int>(c), queue_engine(s), e.free_cycle, release, true);
       e.free_cycle = release;
     }
     cores_[c].front.release_barrier();
@@ -215,12 +211,12 @@ void Run::deadlock() const {
   for (size_t c = 0; c < cores_.size(); ++c) {
     const CoreState& cs = cores_[c];
     int core = static_cast<int>(c);
-    for (int s = 0; s < kQueues; ++s) {
+    for (int s = 0; s < kEngineQueues; ++s) {
       const EngineState& e = cs.engines[static_cast<size_t>(s)];
       if (e.queue.empty()) continue;
       const Queued& head = e.queue.front();
       add(fmt::format("{}: semaphore {} is 0 and nothing left can signal it",
-                      instruction_place(core, isa::engine_name(engine_of(s)), head.index, head.issued.inst),
+                      instruction_place(core, isa::engine_name(queue_engine(s)), head.index, head.issued.inst),
                       head.issued.inst.operands[1].value));
     }
     if (cs.front.state() == FrontEnd::State::AtBarrier) {
@@ -236,7 +232,7 @@ void Run::deadlock() const {
 }
 
 SimResult Run::run() {
-  int cores = static_cast<int>(cores_.size()), engines = cores * kQueues;
+  int cores = static_cast<int>(cores_.size()), engines = cores * kEngineQueues;
   ready_.assign(static_cast<size_t>(engines), kNever);
   // The front ends that may queue more: every core at first and after a barrier or a queue
   // beyond the lookahead, else the core whose engine last ran (no other core changed).
@@ -252,8 +248,8 @@ SimResult Run::run() {
     all_changed = false;
     int best = earliest();
     if (best >= 0) {
-      changed = best / kQueues;
-      execute_head(changed, best % kQueues, ready_[static_cast<size_t>(best)]);
+      changed = best / kEngineQueues;
+      execute_head(changed, best % kEngineQueues, ready_[static_cast<size_t>(best)]);
       refresh(changed);
       next_ = (best + 1) % engines;
       continue;

@@ -1,8 +1,6 @@
 // The untimed run (see untimed_run.h).
 #include "sim/untimed_run.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 #include <deque>
@@ -15,9 +13,6 @@
 namespace tessera::sim {
 
 namespace {
-
-constexpr int kQueues = 3;  // DMA, Matrix, Vector
-int slot_of(isa::Engine engine) { return static_cast<int>(engine) - 1; }
 
 // One core between two barriers: its front end, the instructions held behind a blocked `wait`
 // per engine, and the signals not yet consumed per semaphore.
@@ -36,7 +31,7 @@ class CoreRun {
       ++result_.instructions[static_cast<size_t>(isa::opcode_info(op).engine)];
       FrontEnd::Step step = front_.step(issued_);
       if (!step.issued) continue;
-      std::deque<Held>& queue = held_[static_cast<size_t>(slot_of(issued_.engine))];
+      std::deque<Held>& queue = held_[static_cast<size_t>(queue_slot(issued_.engine))];
       if (!queue.empty() || !take_effect(issued_, step.index)) queue.push_back({issued_, step.index});
     }
     for (const std::deque<Held>& queue : held_)
@@ -103,7 +98,7 @@ class CoreRun {
   const arch::ChipSpec& chip_;
   SimResult result_;  // instructions run
   IssuedInstruction issued_;  // reused: issuing allocates nothing
-  std::array<std::deque<Held>, kQueues> held_;
+  std::array<std::deque<Held>, kEngineQueues> held_;
   std::array<int64_t, isa::kSemaphores> signals_{};
 };
 
