@@ -28,6 +28,19 @@ void zero(void* memory, size_t bytes) {
   }
 }
 
+// aligned_alloc wants a size that is a multiple of the alignment (and not zero).
+size_t rounded_size(size_t bytes) {
+  return std::max((bytes + kAlignBytes - 1) / kAlignBytes * kAlignBytes, kAlignBytes);
+}
+
+// A fresh block of `rounded` bytes for a request of `bytes`; an Error naming `backend` when the
+// host has none left.
+void* new_block(size_t rounded, size_t bytes, const std::string& backend) {
+  void* block = std::aligned_alloc(kAlignBytes, rounded);
+  if (!block) fail("{}: cannot allocate {} bytes", backend, bytes);
+  return block;
+}
+
 }  // namespace
 
 HostBlockCache::~HostBlockCache() {
@@ -54,13 +67,19 @@ void HostBlockCache::give(size_t bytes, void* block) {
   idle_bytes_ += bytes;
 }
 
-std::shared_ptr<void> HostBlockCache::allocate(size_t bytes, const std::string& backend) {
-  size_t rounded = std::max((bytes + kAlignBytes - 1) / kAlignBytes * kAlignBytes, kAlignBytes);
-  void* block = rounded < kMinCachedBytes ? nullptr : take(rounded);
-  if (!block) block = std::aligned_alloc(kAlignBytes, rounded);
-  if (!block) fail("{}: cannot allocate {} bytes", backend, bytes);
+std::shared_ptr<void> allocate_zeroed(size_t bytes, const std::string& backend) {
+  size_t rounded = rounded_size(bytes);
+  void* block = new_block(rounded, bytes, backend);
   zero(block, rounded);
-  if (rounded < kMinCachedBytes) return std::shared_ptr<void>(block, std::free);
+  return std::shared_ptr<void>(block, std::free);
+}
+
+std::shared_ptr<void> HostBlockCache::allocate(size_t bytes, const std::string& backend) {
+  size_t rounded = rounded_size(bytes);
+  if (rounded < kMinCachedBytes) return allocate_zeroed(bytes, backend);
+  void* block = take(rounded);
+  if (!block) block = new_block(rounded, bytes, backend);
+  zero(block, rounded);
   return std::shared_ptr<void>(block, [cache = shared_from_this(), rounded](void* p) { cache->give(rounded, p); });
 }
 

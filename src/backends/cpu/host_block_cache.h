@@ -11,6 +11,10 @@
 
 namespace tessera {
 
+// `bytes` zeroed bytes aligned to 64, freed when the last holder lets go (no cache); an Error
+// naming `backend` when the host has none left.
+std::shared_ptr<void> allocate_zeroed(size_t bytes, const std::string& backend);
+
 class HostBlockCache : public std::enable_shared_from_this<HostBlockCache> {
  public:
   // Create with std::make_shared: blocks handed out keep the cache alive.

@@ -4,10 +4,10 @@
 #include "backends/cpu/reference_backend.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 
+#include "backends/cpu/host_block_cache.h"
 #include "base/error.h"
 
 namespace tessera {
@@ -21,16 +21,7 @@ bool ReferenceBackend::supports(Kernel kernel, DType dtype) const {
   return kernel == Kernel::Copy || kernel == Kernel::Fill;
 }
 
-std::shared_ptr<void> ReferenceBackend::allocate(size_t bytes) {
-  constexpr size_t kAlignBytes = 64;
-  // aligned_alloc wants a size that is a multiple of the alignment (and not zero).
-  size_t rounded_bytes = (bytes + kAlignBytes - 1) / kAlignBytes * kAlignBytes;
-  if (rounded_bytes == 0) rounded_bytes = kAlignBytes;
-  void* memory = std::aligned_alloc(kAlignBytes, rounded_bytes);
-  if (!memory) fail("cpu-ref: cannot allocate {} bytes", bytes);
-  std::memset(memory, 0, rounded_bytes);
-  return std::shared_ptr<void>(memory, std::free);
-}
+std::shared_ptr<void> ReferenceBackend::allocate(size_t bytes) { return allocate_zeroed(bytes, name()); }
 
 void ReferenceBackend::copy_from_host(void* dst, const void* host_src, size_t bytes) {
   if (bytes) std::memcpy(dst, host_src, bytes);
