@@ -64,17 +64,23 @@ TEST(ChipTraining, GptMiniOnT1FollowsTheCpuLossTrajectory) {
     EXPECT_GT(totals.seconds_by_kernel[kernel], 0) << kernel << " did not run on the chip";
 }
 
-TEST(ChipTraining, CnnOnT1ReachesTheCpuAccuracyBar) {
+// The Fashion-MNIST CNN on chip:t1, `steps` steps of `batch`.
+TrainOptions cnn_run(int64_t steps, int64_t batch) {
   TrainOptions o;
   o.model = "cnn";
   o.data.dataset = "fashion-mnist";
-  o.data.batch = 64;
+  o.data.batch = batch;
   o.data.device = "chip:t1";
-  o.steps = 300;
+  o.steps = steps;
+  o.quiet = true;
+  return o;
+}
+
+TEST(ChipTraining, CnnOnT1ReachesTheCpuAccuracyBar) {
+  TrainOptions o = cnn_run(300, 64);
   o.lr = 2e-3f;
   o.warmup = 20;
   o.eval_batches = 0;  // the whole test split
-  o.quiet = true;
   TrainResult r = strict_run(o);
   EXPECT_EQ(r.eval.items, 10000);
   EXPECT_GE(r.eval.accuracy, 0.80);
@@ -84,14 +90,8 @@ TEST(ChipTraining, CnnOnT1ReachesTheCpuAccuracyBar) {
 // that uses it must compute and time exactly what a run of full simulations does.
 TEST(ChipTraining, RepeatedLaunchesComputeAndTimeWhatFullSimulationsDo) {
   ChipBackend& chip = *chip_backend("chip:t1");
-  TrainOptions cnn;
-  cnn.model = "cnn";
-  cnn.data.dataset = "fashion-mnist";
-  cnn.data.batch = 32;
-  cnn.data.device = "chip:t1";
-  cnn.steps = 3;
+  TrainOptions cnn = cnn_run(3, 32);
   cnn.eval_batches = 1;
-  cnn.quiet = true;
   TrainOptions gpt = gpt_mini_run("chip:t1");
   gpt.steps = 4;
   for (const TrainOptions& options : {gpt, cnn}) {
