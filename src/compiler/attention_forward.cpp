@@ -2,6 +2,7 @@
 // per (head, q-block) with online softmax.
 #include "compiler/attention_pipeline.h"
 #include "compiler/attention_program.h"
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
@@ -13,6 +14,14 @@ using F = isa::BinaryFn;
 int64_t attention_scratch_bytes(const AttentionProgram& a, bool backward) {
   int64_t array = a.heads * a.seq * a.head_dim * 2;  // one bf16 (heads, T, D) array
   return backward ? 8 * array + a.heads * a.seq * 4 : 3 * array;
+}
+
+std::string attention_key(const AttentionProgram& a) {
+  static_assert(field_count<AttentionProgram>() == 16, "AttentionProgram changed: name every field in attention_key");
+  ProgramKey k;
+  k << a.heads << a.seq << a.head_dim << a.scale << a.dtype << a.q << a.k << a.v << a.out << a.lse << a.dout << a.dq
+    << a.dk << a.dv << a.scratch << a.max_block;
+  return k.take();
 }
 
 namespace {

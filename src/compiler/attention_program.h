@@ -20,6 +20,7 @@
 // scratchpad.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "arch/chip.h"
 #include "base/dtype.h"
@@ -40,5 +41,7 @@ struct AttentionProgram {
 int64_t attention_scratch_bytes(const AttentionProgram& a, bool backward);
 isa::Program attention_forward_program(const arch::ChipSpec& chip, const AttentionProgram& a);
 isa::Program attention_backward_program(const arch::ChipSpec& chip, const AttentionProgram& a);
+// Every field of `a`, as a program cache key (program_key.h).
+std::string attention_key(const AttentionProgram& a);
 
 }  // namespace tessera::compiler

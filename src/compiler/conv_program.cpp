@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "compiler/emit.h"
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
@@ -320,6 +321,39 @@ isa::Program conv_backward_program(const arch::ChipSpec& chip, const ConvBackwar
     s.push_back(dma_bytes(hbm(c.grads + ((core + 1) * L + O * K) * 4), spm(db), O * 4));
   }
   return sequence({grads, sum_rows_program(chip, c.grads, c.sums, cores + 1, L, c.dtype)});
+}
+
+namespace {
+
+void write_geometry(ProgramKey& k, const ConvGeometry& g) {
+  static_assert(field_count<ConvGeometry>() == 11, "ConvGeometry changed: name every field in write_geometry");
+  k << g.batch << g.channels << g.height << g.width << g.out_channels << g.kernel_h << g.kernel_w << g.out_height
+    << g.out_width << g.stride << g.padding;
+}
+
+void write_tiling(ProgramKey& k, const ConvTiling& t) {
+  static_assert(field_count<ConvTiling>() == 2, "ConvTiling changed: name every field in write_tiling");
+  k << t.block << t.resident;
+}
+
+}  // namespace
+
+std::string conv_forward_key(const ConvForward& c, const ConvTiling& t) {
+  static_assert(field_count<ConvForward>() == 7, "ConvForward changed: name every field in conv_forward_key");
+  ProgramKey k;
+  write_geometry(k, c.g);
+  write_tiling(k, t);
+  k << c.dtype << c.x << c.weight << c.indices << c.y << c.bias;
+  return k.take();
+}
+
+std::string conv_backward_key(const ConvBackward& c, const ConvTiling& t) {
+  static_assert(field_count<ConvBackward>() == 9, "ConvBackward changed: name every field in conv_backward_key");
+  ProgramKey k;
+  write_geometry(k, c.g);
+  write_tiling(k, t);
+  k << c.dtype << c.x << c.weight << c.dy << c.indices << c.dx << c.grads << c.sums;
+  return k.take();
 }
 
 }  // namespace tessera::compiler

@@ -6,6 +6,7 @@
 // Inputs are f32 (rounded to bf16 by vconvert on the chip) or bf16; accumulation is f32.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "arch/chip.h"
@@ -42,6 +43,8 @@ struct ConvForward {
 };
 ConvTiling conv_forward_tiling(const arch::ChipSpec& chip, const ConvGeometry& g, DType dtype);
 isa::Program conv_forward_program(const arch::ChipSpec& chip, const ConvForward& c, const ConvTiling& t);
+// Every field of `c` and `t`, as a program cache key (program_key.h).
+std::string conv_forward_key(const ConvForward& c, const ConvTiling& t);
 
 // grads: (1 + cores used, O*K + O) f32 whose row 0 holds the old dweight and dbias; the program
 // writes each core's partial sums to its row and sums the rows into `sums` (O*K + O, `dtype`).
@@ -53,5 +56,6 @@ struct ConvBackward {
 ConvTiling conv_backward_tiling(const arch::ChipSpec& chip, const ConvGeometry& g, DType dtype);
 int64_t conv_backward_cores(const arch::ChipSpec& chip, const ConvGeometry& g);
 isa::Program conv_backward_program(const arch::ChipSpec& chip, const ConvBackward& c, const ConvTiling& t);
+std::string conv_backward_key(const ConvBackward& c, const ConvTiling& t);
 
 }  // namespace tessera::compiler

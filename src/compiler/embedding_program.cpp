@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "compiler/emit.h"
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
@@ -145,6 +146,16 @@ isa::Program embedding_backward_program(const arch::ChipSpec& chip, const Embedd
     if (!last_block) s.push_back(signal(Engine::Dma, kTableFree));
   };
   return block_loop(chip, p, table16, idx, row_bytes, widen, scatter_add, write_back);
+}
+
+std::string embedding_key(const EmbeddingPlan& p) {
+  static_assert(field_count<EmbeddingPlan>() == 9, "EmbeddingPlan changed: name every field in embedding_key");
+  static_assert(field_count<EmbeddingPlan::Block>() == 4, "EmbeddingPlan::Block changed: name it in embedding_key");
+  ProgramKey k;
+  k << p.vocab << p.channels << p.dtype << p.block_rows << p.chunk << p.table << p.rows << p.indices
+    << p.blocks.size();
+  for (const EmbeddingPlan::Block& b : p.blocks) k << b.v0 << b.rows << b.first << b.positions;
+  return k.take();
 }
 
 }  // namespace tessera::compiler

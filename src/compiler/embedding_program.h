@@ -6,6 +6,7 @@
 // block is written back. Blocks go to the cores in turn, so no two cores write the same rows.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "arch/chip.h"
@@ -31,5 +32,8 @@ struct EmbeddingPlan {
 void plan_embedding(const arch::ChipSpec& chip, EmbeddingPlan& plan, int64_t count, bool backward);
 isa::Program embedding_program(const arch::ChipSpec& chip, const EmbeddingPlan& plan);
 isa::Program embedding_backward_program(const arch::ChipSpec& chip, const EmbeddingPlan& plan);
+// Every field of `plan`, its blocks' ids included, as a program cache key (program_key.h): the
+// programs spell out where each id's row goes, so a batch of other ids makes other programs.
+std::string embedding_key(const EmbeddingPlan& plan);
 
 }  // namespace tessera::compiler

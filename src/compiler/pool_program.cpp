@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "compiler/emit.h"
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
@@ -154,6 +155,31 @@ isa::Program max_pool_backward_program(const arch::ChipSpec& chip, const PoolBac
     }
   }
   return program;
+}
+
+namespace {
+
+void write_geometry(ProgramKey& k, const PoolGeometry& g) {
+  static_assert(field_count<PoolGeometry>() == 7, "PoolGeometry changed: name every field in write_geometry");
+  k << g.planes << g.height << g.width << g.kernel << g.stride << g.out_height << g.out_width;
+}
+
+}  // namespace
+
+std::string max_pool_key(const PoolForward& p) {
+  static_assert(field_count<PoolForward>() == 7, "PoolForward changed: name every field in max_pool_key");
+  ProgramKey k;
+  write_geometry(k, p.g);
+  k << p.dtype << p.x << p.positions << p.positions_f32 << p.y << p.indices;
+  return k.take();
+}
+
+std::string max_pool_backward_key(const PoolBackward& p) {
+  static_assert(field_count<PoolBackward>() == 5, "PoolBackward changed: name every field in max_pool_backward_key");
+  ProgramKey k;
+  write_geometry(k, p.g);
+  k << p.dtype << p.dy << p.indices << p.dx;
+  return k.take();
 }
 
 }  // namespace tessera::compiler

@@ -7,6 +7,7 @@
 // scatter-adds dy at the indices (vscatter_add).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "arch/chip.h"
@@ -31,6 +32,8 @@ struct PoolForward {
   int64_t x = 0, positions = 0, positions_f32 = 0, y = 0, indices = 0;  // indices: I64
 };
 isa::Program max_pool_program(const arch::ChipSpec& chip, const PoolForward& p);
+// Every field of `p`, as a program cache key (program_key.h).
+std::string max_pool_key(const PoolForward& p);
 
 struct PoolBackward {
   PoolGeometry g;
@@ -38,5 +41,6 @@ struct PoolBackward {
   int64_t dy = 0, indices = 0, dx = 0;  // indices: I64
 };
 isa::Program max_pool_backward_program(const arch::ChipSpec& chip, const PoolBackward& p);
+std::string max_pool_backward_key(const PoolBackward& p);
 
 }  // namespace tessera::compiler

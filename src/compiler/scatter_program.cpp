@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "compiler/instructions.h"
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
@@ -124,6 +125,18 @@ isa::Program scatter_along_program(const arch::ChipSpec& chip, const ScatterAlon
     }
   }
   return program;
+}
+
+std::string scatter_along_key(const ScatterAlongTiling& tiling, int64_t outer, int64_t n, int64_t inner, DType dtype,
+                              int64_t values_addr, int64_t positions_addr, int64_t out_addr) {
+  static_assert(std::is_same_v<decltype(&scatter_along_program),
+                               isa::Program (*)(const arch::ChipSpec&, const ScatterAlongTiling&, int64_t, int64_t,
+                                                int64_t, DType, int64_t, int64_t, int64_t)>,
+                "scatter_along_program's parameters changed: name every one in scatter_along_key");
+  static_assert(field_count<ScatterAlongTiling>() == 2, "ScatterAlongTiling changed: name it in scatter_along_key");
+  ProgramKey k;
+  k << tiling.planes << tiling.cols << outer << n << inner << dtype << values_addr << positions_addr << out_addr;
+  return k.take();
 }
 
 }  // namespace tessera::compiler

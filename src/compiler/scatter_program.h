@@ -4,6 +4,7 @@
 // writes the table out.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "arch/chip.h"
 #include "base/dtype.h"
@@ -27,5 +28,8 @@ int32_t scatter_along_position(const ScatterAlongTiling& tiling, int64_t n, int6
 isa::Program scatter_along_program(const arch::ChipSpec& chip, const ScatterAlongTiling& tiling, int64_t outer,
                                    int64_t n, int64_t inner, DType dtype, int64_t values_addr, int64_t positions_addr,
                                    int64_t out_addr);
+// Every argument of scatter_along_program (but the chip), as a program cache key (program_key.h).
+std::string scatter_along_key(const ScatterAlongTiling& tiling, int64_t outer, int64_t n, int64_t inner, DType dtype,
+                              int64_t values_addr, int64_t positions_addr, int64_t out_addr);
 
 }  // namespace tessera::compiler

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "compiler/emit.h"
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
@@ -262,6 +263,17 @@ isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_
     }
   }
   return program;
+}
+
+std::string reduce_key(isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n, int64_t inner,
+                       DType x_dtype, DType out_dtype) {
+  using Builder = isa::Program (*)(const arch::ChipSpec&, isa::ReduceFn, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                   DType, DType);
+  static_assert(std::is_same_v<decltype(&reduce_program), Builder>,
+                "reduce_program's parameters changed: name every one in reduce_key");
+  ProgramKey k;
+  k << fn << x_addr << out_addr << outer << n << inner << x_dtype << out_dtype;
+  return k.take();
 }
 
 }  // namespace tessera::compiler

@@ -96,5 +96,8 @@ int64_t elementwise_scratchpad_bytes(const ElementwisePlan& plan, int64_t tile_r
 isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
                             int64_t outer, int64_t n, int64_t inner, DType x_dtype = DType::F32,
                             DType out_dtype = DType::F32);
+// Every argument of reduce_program (but the chip), as a program cache key (program_key.h).
+std::string reduce_key(isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n, int64_t inner,
+                       DType x_dtype = DType::F32, DType out_dtype = DType::F32);
 
 }  // namespace tessera::compiler

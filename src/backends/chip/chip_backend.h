@@ -13,7 +13,8 @@
 //   host-to-device copy of a packed tensor; matmul stages its operands as they are and runs the
 //   compiler's GEMM (compiler/gemm_lowering.h: transposes, bf16 rounding, batches,
 //   accumulation and the output dtype on the chip), its programs cached by kernel
-//   (gemm_programs()).
+//   (gemm_programs()); the elementwise passes' programs are cached by plan
+//   (elementwise_programs()) and the other kernels' by builder and arguments (programs()).
 // - The simulated time and statistics of every launch are the runtime's totals (totals,
 //   summary, runtime/run_report.h). Each launch also costs the chip's launch overhead.
 // - A preset's parameters can be overridden before its backend is first used
@@ -47,6 +48,7 @@
 #include "arch/chip.h"
 #include "compiler/elementwise_cache.h"
 #include "compiler/gemm_cache.h"
+#include "compiler/program_cache.h"
 #include "compiler/tile_program.h"
 #include "backends/cpu/host_block_cache.h"
 #include "backends/cpu/reference_backend.h"
@@ -125,6 +127,9 @@ class ChipBackend : public ReferenceBackend {
   const arch::ChipSpec& chip() const { return device_->chip(); }
   runtime::Device& device() { return *device_; }
   const compiler::GemmProgramCache& gemm_programs() const { return gemm_programs_; }
+  const compiler::ElementwiseProgramCache& elementwise_programs() const { return elementwise_programs_; }
+  // The programs of the other kernels (attention, conv, pooling, embedding, reduce, scatter_along).
+  const compiler::ProgramCache& programs() const { return programs_; }
   ChipTotals totals() const;
   double simulated_seconds() const { return totals().seconds; }
   void reset_totals();
@@ -148,6 +153,9 @@ class ChipBackend : public ReferenceBackend {
   void stage_targets(Launch& launch, compiler::ElementwisePlan& p, const View& targets);
   // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip.
   void add_column_sums(Launch& launch, int64_t addr, int64_t rows, int64_t cols, const View& acc);
+  // Runs reduce_program (compiler/tile_program.h) in `launch`, its program from programs_.
+  void run_reduce(Launch& launch, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n,
+                  int64_t inner, DType x_dtype = DType::F32, DType out_dtype = DType::F32);
   // Launches a program on the device's default stream, named by the kernel (its fingerprint
   // given when it comes from a program cache).
   void run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments = {},
@@ -167,6 +175,7 @@ class ChipBackend : public ReferenceBackend {
   int64_t staged_bytes_ = 0;
   compiler::GemmProgramCache gemm_programs_;
   compiler::ElementwiseProgramCache elementwise_programs_;
+  compiler::ProgramCache programs_;
   std::shared_ptr<HostBlockCache> host_blocks_;  // the tensors' host bytes
 };
 

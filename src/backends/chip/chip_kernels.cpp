@@ -153,7 +153,15 @@ void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t ou
   compiler::ElementwisePlan::Input source = l.input(x, Layout::Full);  // (outer, n, inner)
   int64_t result = l.result(out, out.dtype);                           // (outer, inner)
   isa::ReduceFn fn = op == ReduceOp::Sum ? isa::ReduceFn::Sum : isa::ReduceFn::Max;
-  l.run(compiler::reduce_program(chip(), fn, source.hbm_addr, result, outer, n, inner, source.dtype, out.dtype));
+  run_reduce(l, fn, source.hbm_addr, result, outer, n, inner, source.dtype, out.dtype);
+}
+
+void ChipBackend::run_reduce(Launch& l, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n,
+                             int64_t inner, DType x_dtype, DType out_dtype) {
+  std::string key = compiler::reduce_key(fn, x_addr, out_addr, outer, n, inner, x_dtype, out_dtype);
+  l.run(programs_.program(chip(), "reduce", key, [&] {
+    return compiler::reduce_program(chip(), fn, x_addr, out_addr, outer, n, inner, x_dtype, out_dtype);
+  }));
 }
 
 void ChipBackend::adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) {

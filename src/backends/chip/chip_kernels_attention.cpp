@@ -27,7 +27,8 @@ void ChipBackend::attention(const View& q, const View& k, const View& v, const V
   a.q = l.stage_as(q, a.dtype), a.k = l.stage_as(k, a.dtype), a.v = l.stage_as(v, a.dtype);
   a.out = l.result(out, a.dtype), a.lse = l.result(lse, DType::F32);
   a.scratch = l.place(compiler::attention_scratch_bytes(a, false));
-  l.run(compiler::attention_forward_program(chip(), a));
+  l.run(programs_.program(chip(), "attention_forward", compiler::attention_key(a),
+                          [&] { return compiler::attention_forward_program(chip(), a); }));
 }
 
 void ChipBackend::attention_backward(const View& q, const View& k, const View& v, const View& out, const View& lse,
@@ -40,7 +41,8 @@ void ChipBackend::attention_backward(const View& q, const View& k, const View& v
   a.lse = l.stage_as(lse, DType::F32);
   a.dq = l.result(dq, a.dtype), a.dk = l.result(dk, a.dtype), a.dv = l.result(dv, a.dtype);
   a.scratch = l.place(compiler::attention_scratch_bytes(a, true));
-  l.run(compiler::attention_backward_program(chip(), a));
+  l.run(programs_.program(chip(), "attention_backward", compiler::attention_key(a),
+                          [&] { return compiler::attention_backward_program(chip(), a); }));
 }
 
 }  // namespace tessera

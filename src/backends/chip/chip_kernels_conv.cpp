@@ -40,7 +40,8 @@ void ChipBackend::conv2d(const View& x, const View& weight, const View& bias, co
   if (bias.data) c.bias = l.stage_f32(bias);
   c.indices = l.stage(indices.data(), static_cast<int64_t>(indices.size() * 4));
   c.y = l.result(y, y.dtype);
-  l.run(compiler::conv_forward_program(chip(), c, tiling));
+  l.run(programs_.program(chip(), "conv_forward", compiler::conv_forward_key(c, tiling),
+                          [&] { return compiler::conv_forward_program(chip(), c, tiling); }));
 }
 
 void ChipBackend::conv2d_backward(const View& x, const View& weight, const View& dy, const View& dx,
@@ -71,7 +72,8 @@ void ChipBackend::conv2d_backward(const View& x, const View& weight, const View&
   auto es = static_cast<int64_t>(dtype_size(x.dtype));
   c.dx = l.result(dx, dx.dtype);
   c.sums = l.place(L * es);  // (O*K + O): dweight, then dbias
-  l.run(compiler::conv_backward_program(chip(), c, tiling));
+  l.run(programs_.program(chip(), "conv_backward", compiler::conv_backward_key(c, tiling),
+                          [&] { return compiler::conv_backward_program(chip(), c, tiling); }));
   l.fetch_as(dweight, c.sums, dweight.dtype);
   if (dbias.data) l.fetch_as(dbias, c.sums + O * K * es, dbias.dtype);
 }
@@ -102,7 +104,8 @@ void ChipBackend::max_pool2d(const View& x, const View& y, const View& indices, 
   p.positions_f32 = l.stage(positions_f32.data(), bytes);
   p.y = l.result(y, y.dtype);
   p.indices = l.result(indices, indices.dtype);
-  l.run(compiler::max_pool_program(chip(), p));
+  l.run(programs_.program(chip(), "max_pool", compiler::max_pool_key(p),
+                          [&] { return compiler::max_pool_program(chip(), p); }));
 }
 
 void ChipBackend::max_pool2d_backward(const View& dy, const View& indices, const View& dx) {
@@ -116,7 +119,8 @@ void ChipBackend::max_pool2d_backward(const View& dy, const View& indices, const
   p.dy = l.stage_as(dy, dy.dtype);
   p.indices = l.stage_as(indices, indices.dtype);
   p.dx = l.result(dx, dx.dtype);
-  l.run(compiler::max_pool_backward_program(chip(), p));
+  l.run(programs_.program(chip(), "max_pool_backward", compiler::max_pool_backward_key(p),
+                          [&] { return compiler::max_pool_backward_program(chip(), p); }));
 }
 
 }  // namespace tessera

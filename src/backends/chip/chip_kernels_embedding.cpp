@@ -56,7 +56,8 @@ void ChipBackend::embedding(const View& ids, const View& table, const View& out)
   p.table = l.stage_as(table, table.dtype);
   p.indices = l.stage(local.data(), count * 4);
   p.rows = l.result(out, out.dtype);
-  l.run(compiler::embedding_program(chip(), p));
+  l.run(programs_.program(chip(), "embedding", compiler::embedding_key(p),
+                          [&] { return compiler::embedding_program(chip(), p); }));
 }
 
 void ChipBackend::embedding_backward(const View& ids, const View& dout, const View& dtable) {
@@ -71,7 +72,8 @@ void ChipBackend::embedding_backward(const View& ids, const View& dout, const Vi
   p.table = l.stage_as(dtable, dtable.dtype);  // updated in place
   p.rows = l.stage_as(dout, dout.dtype);
   p.indices = l.stage(local.data(), count * 4);
-  l.run(compiler::embedding_backward_program(chip(), p));
+  l.run(programs_.program(chip(), "embedding_backward", compiler::embedding_key(p),
+                          [&] { return compiler::embedding_backward_program(chip(), p); }));
   l.fetch_as(dtable, p.table, dtable.dtype);
 }
 

@@ -24,7 +24,7 @@ Plan::Op reduce_sum(int dst, int a) { return row_op(OpKind::Reduce, dst, a, 0); 
 
 void ChipBackend::add_column_sums(Launch& l, int64_t addr, int64_t rows, int64_t cols, const View& acc) {
   int64_t sums = l.place(cols * 4);
-  l.run(compiler::reduce_program(chip(), isa::ReduceFn::Sum, addr, sums, 1, rows, cols));
+  run_reduce(l, isa::ReduceFn::Sum, addr, sums, 1, rows, cols);
   Plan p;
   p.rows = 1, p.cols = cols;
   p.inputs = {{sums, Layout::Full, 0}, l.input(acc, Layout::Full)};

@@ -161,7 +161,7 @@ void ChipBackend::layer_norm_backward(const View& dy, const View& x, const View&
   l.run(p);
 
   int64_t sums = l.place(2 * channels * 4);
-  l.run(compiler::reduce_program(chip(), R::Sum, products, sums, 2, rows, channels));
+  run_reduce(l, R::Sum, products, sums, 2, rows, channels);
 
   // (2, C): the old dweight and dbias plus the sums.
   auto es = static_cast<int64_t>(dtype_size(dweight.dtype));
@@ -222,8 +222,13 @@ void ChipBackend::scatter_along(const View& values, const View& indices, const V
   int64_t values_addr = l.input(values, Layout::Full).hbm_addr;
   int64_t positions_addr = l.stage(positions.data(), outer * inner * 4);
   int64_t result = l.result(out, out.dtype);
-  l.run(compiler::scatter_along_program(chip(), tiling, outer, n, inner, out.dtype, values_addr, positions_addr,
-                                        result));
+  l.run(programs_.program(chip(), "scatter_along",
+                          compiler::scatter_along_key(tiling, outer, n, inner, out.dtype, values_addr, positions_addr,
+                                                      result),
+                          [&] {
+                            return compiler::scatter_along_program(chip(), tiling, outer, n, inner, out.dtype,
+                                                                   values_addr, positions_addr, result);
+                          }));
 }
 
 double ChipBackend::sum_squares(const View& x) {
