@@ -2,30 +2,16 @@
 #include "compiler/elementwise_cache.h"
 
 #include <algorithm>
-#include <type_traits>
+
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
 namespace {
 
-// Appends each value's bytes to a key.
-class KeyWriter {
- public:
-  template <typename T>
-  KeyWriter& operator<<(const T& value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    key_.append(reinterpret_cast<const char*>(&value), sizeof(T));
-    return *this;
-  }
-  std::string take() { return std::move(key_); }
-
- private:
-  std::string key_;
-};
-
 // Everything of a plan that its program depends on.
 std::string plan_key(const ElementwisePlan& p) {
-  KeyWriter k;
+  ProgramKey k;
   k << p.rows << p.cols << p.whole_rows << p.inputs.size() << p.constants.size() << p.temporaries
     << p.row_temporaries << p.ops.size() << p.outputs.size();
   for (const ElementwisePlan::Input& in : p.inputs) k << in.hbm_addr << in.layout << in.row_stride << in.dtype;
