@@ -130,8 +130,10 @@ class Backend {
   virtual void embedding(const View& ids, const View& table, const View& out) = 0;
   // dtable[ids[i]] += dout[i] (dtable is accumulated into).
   virtual void embedding_backward(const View& ids, const View& dout, const View& dtable) = 0;
-  // Causal scaled dot-product attention. q, k, v, out: (B, H, T, D); lse: (B, H, T) F32 holds
-  // each query row's log-sum-exp of scaled scores, kept for the backward pass.
+  // Causal scaled dot-product attention. q, k, v, out (and dout, dq, dk, dv): (B, H, T, D) views,
+  // packed or strided (q, k and v may be column blocks of one (B, T, 3C) tensor, out and dq, dk,
+  // dv likewise inside (B, T, C) and (B, T, 3C)); lse: packed (B, H, T) F32 holds each query
+  // row's log-sum-exp of scaled scores, kept for the backward pass.
   virtual void attention(const View& q, const View& k, const View& v, const View& out,
                          const View& lse, float scale) = 0;
   virtual void attention_backward(const View& q, const View& k, const View& v, const View& out,

@@ -75,17 +75,27 @@ isa::Program attention_backward_program(const arch::ChipSpec& chip, const Attent
   });
   KeyTiles kt = key_tiles(d, a.dtype, key_bytes);
   QueryTiles qt = query_tiles(d, a.dtype, query_bytes);
-  const int64_t D = d.head_dim, nb = d.blocks(), es = static_cast<int64_t>(dtype_size(a.dtype));
+  const int64_t D = d.head_dim, nb = d.blocks();
   const int64_t array = a.heads * a.seq * D * 2;
+  auto external = [&](int64_t addr, const HeadStrides& strides) {
+    return head_array(d, addr, a.dtype, strides, a.heads_per_batch);
+  };
+  const HeadArray q_in = external(a.q, a.q_strides), k_in = external(a.k, a.k_strides);
+  const HeadArray v_in = external(a.v, a.v_strides), dout_in = external(a.dout, a.dout_strides);
+  const HeadArray dq = external(a.dq, a.dq_strides), dk = external(a.dk, a.dk_strides);
+  const HeadArray dv = external(a.dv, a.dv_strides);
   const bool convert = a.dtype == DType::F32;
-  int64_t x[kArrays];
-  for (int i = 0; i < kArrays; ++i) x[i] = a.scratch + i * array;
-  if (!convert) x[kQ] = a.q, x[kK] = a.k, x[kV] = a.v, x[kDout] = a.dout;
+  HeadArray x[kArrays];
+  for (int i = 0; i < kArrays; ++i) x[i] = head_array(d, a.scratch + i * array, DType::BF16);
+  if (!convert) x[kQ] = q_in, x[kK] = k_in, x[kV] = v_in, x[kDout] = dout_in;
   const int64_t delta = a.scratch + kArrays * array;
   Prep prep;
-  prep.arrays = {{a.q, a.dtype, x[kQ], x[kQt]}, {a.k, a.dtype, x[kK], x[kKt]}, {a.v, a.dtype, x[kV], x[kVt]},
-                 {a.dout, a.dtype, x[kDout], x[kDoutT]}};
-  prep.dout = a.dout, prep.out = a.out, prep.delta = delta, prep.dout_dtype = prep.out_dtype = a.dtype;
+  prep.arrays = {{q_in, a.dtype, x[kQ].addr, x[kQt].addr},
+                 {k_in, a.dtype, x[kK].addr, x[kKt].addr},
+                 {v_in, a.dtype, x[kV].addr, x[kVt].addr},
+                 {dout_in, a.dtype, x[kDout].addr, x[kDoutT].addr}};
+  prep.dout = dout_in, prep.out = external(a.out, a.out_strides), prep.delta = delta;
+  prep.dout_dtype = prep.out_dtype = a.dtype;
 
   std::vector<PipelineJob> key_jobs, query_jobs;
   for (int64_t bh = 0; bh < a.heads; ++bh)
@@ -109,13 +119,13 @@ isa::Program attention_backward_program(const arch::ChipSpec& chip, const Attent
   p1.load = [&](Stream& s, const Step& st) {
     int64_t bh = st.job / nb, kb = st.job % nb, qb = kb + st.block, p = st.parity(), nk = keys(st), nq = queries(st);
     if (st.first) {
-      s.push_back(load(kt.k[st.job_parity()], x[kK] + d.offset(bh, kb, 2), nk * D * 2));
-      s.push_back(load(kt.v[st.job_parity()], x[kV] + d.offset(bh, kb, 2), nk * D * 2));
+      s.push_back(load_rows(kt.k[st.job_parity()], d, x[kK], bh, kb, nk));
+      s.push_back(load_rows(kt.v[st.job_parity()], d, x[kV], bh, kb, nk));
     }
-    s.push_back(load(kt.qt[p], x[kQt] + d.offset(bh, qb, 2), nq * D * 2));
-    s.push_back(load(kt.dot[p], x[kDoutT] + d.offset(bh, qb, 2), nq * D * 2));
-    s.push_back(load(kt.q[p], x[kQ] + d.offset(bh, qb, 2), nq * D * 2));
-    s.push_back(load(kt.dout[p], x[kDout] + d.offset(bh, qb, 2), nq * D * 2));
+    s.push_back(load(kt.qt[p], x[kQt].addr + d.offset(bh, qb, 2), nq * D * 2));
+    s.push_back(load(kt.dot[p], x[kDoutT].addr + d.offset(bh, qb, 2), nq * D * 2));
+    s.push_back(load_rows(kt.q[p], d, x[kQ], bh, qb, nq));
+    s.push_back(load_rows(kt.dout[p], d, x[kDout], bh, qb, nq));
     s.push_back(load(kt.lse[p], a.lse + row_offset(bh, qb), nq * 4));
     s.push_back(load(kt.delta[p], delta + row_offset(bh, qb), nq * 4));
   };
@@ -147,9 +157,9 @@ isa::Program attention_backward_program(const arch::ChipSpec& chip, const Attent
     s.push_back(to_dtype(kt.out_v[st.job_parity()], kt.dv, keys(st), D, a.dtype));
   };
   p1.store = [&](Stream& s, const Step& st) {
-    int64_t bh = st.job / nb, kb = st.job % nb, bytes = keys(st) * D * es;
-    s.push_back(store(a.dk + d.offset(bh, kb, es), kt.out_k[st.job_parity()], bytes));
-    s.push_back(store(a.dv + d.offset(bh, kb, es), kt.out_v[st.job_parity()], bytes));
+    int64_t bh = st.job / nb, kb = st.job % nb;
+    s.push_back(store_rows(d, dk, bh, kb, kt.out_k[st.job_parity()], keys(st)));
+    s.push_back(store_rows(d, dv, bh, kb, kt.out_v[st.job_parity()], keys(st)));
   };
 
   // Pass 2: job (head, q-block qb), block kb streams k-block kb. Tiles are (queries x keys).
@@ -160,14 +170,14 @@ isa::Program attention_backward_program(const arch::ChipSpec& chip, const Attent
   p2.load = [&](Stream& s, const Step& st) {
     int64_t bh = st.job / nb, qb = st.job % nb, kb = st.block, p = st.parity(), j = st.job_parity();
     if (st.first) {
-      s.push_back(load(qt.q[j], x[kQ] + d.offset(bh, qb, 2), rows(st) * D * 2));
-      s.push_back(load(qt.dout[j], x[kDout] + d.offset(bh, qb, 2), rows(st) * D * 2));
+      s.push_back(load_rows(qt.q[j], d, x[kQ], bh, qb, rows(st)));
+      s.push_back(load_rows(qt.dout[j], d, x[kDout], bh, qb, rows(st)));
       s.push_back(load(qt.lse[j], a.lse + row_offset(bh, qb), rows(st) * 4));
       s.push_back(load(qt.delta[j], delta + row_offset(bh, qb), rows(st) * 4));
     }
-    s.push_back(load(qt.kt[p], x[kKt] + d.offset(bh, kb, 2), cols(st) * D * 2));
-    s.push_back(load(qt.vt[p], x[kVt] + d.offset(bh, kb, 2), cols(st) * D * 2));
-    s.push_back(load(qt.k[p], x[kK] + d.offset(bh, kb, 2), cols(st) * D * 2));
+    s.push_back(load(qt.kt[p], x[kKt].addr + d.offset(bh, kb, 2), cols(st) * D * 2));
+    s.push_back(load(qt.vt[p], x[kVt].addr + d.offset(bh, kb, 2), cols(st) * D * 2));
+    s.push_back(load_rows(qt.k[p], d, x[kK], bh, kb, cols(st)));
   };
   p2.stage_a = [&](Stream& s, const Step& st) {
     int p = st.parity(), j = st.job_parity();
@@ -194,7 +204,7 @@ isa::Program attention_backward_program(const arch::ChipSpec& chip, const Attent
   };
   p2.store = [&](Stream& s, const Step& st) {
     int64_t bh = st.job / nb, qb = st.job % nb;
-    s.push_back(store(a.dq + d.offset(bh, qb, es), qt.out[st.job_parity()], rows(st) * D * es));
+    s.push_back(store_rows(d, dq, bh, qb, qt.out[st.job_parity()], rows(st)));
   };
 
   for (size_t core = 0; core < program.cores.size(); ++core) {

@@ -17,10 +17,14 @@ int64_t attention_scratch_bytes(const AttentionProgram& a, bool backward) {
 }
 
 std::string attention_key(const AttentionProgram& a) {
-  static_assert(field_count<AttentionProgram>() == 16, "AttentionProgram changed: name every field in attention_key");
+  static_assert(field_count<AttentionProgram>() == 25, "AttentionProgram changed: name every field in attention_key");
+  static_assert(field_count<HeadStrides>() == 3, "HeadStrides changed: name every field in attention_key");
   ProgramKey k;
-  k << a.heads << a.seq << a.head_dim << a.scale << a.dtype << a.q << a.k << a.v << a.out << a.lse << a.dout << a.dq
-    << a.dk << a.dv << a.scratch << a.max_block;
+  k << a.heads << a.seq << a.head_dim << a.heads_per_batch << a.scale << a.dtype << a.q << a.k << a.v << a.out
+    << a.lse << a.dout << a.dq << a.dk << a.dv << a.scratch << a.max_block;
+  for (const HeadStrides* s : {&a.q_strides, &a.k_strides, &a.v_strides, &a.out_strides, &a.dout_strides,
+                               &a.dq_strides, &a.dk_strides, &a.dv_strides})
+    k << s->batch << s->head << s->row;
   return k.take();
 }
 
@@ -56,13 +60,19 @@ isa::Program attention_forward_program(const arch::ChipSpec& chip, const Attenti
     return bytes;
   });
   ForwardTiles t = forward_tiles(d, a.dtype, bytes);
-  const int64_t D = d.head_dim, nb = d.blocks(), es = static_cast<int64_t>(dtype_size(a.dtype));
+  const int64_t D = d.head_dim, nb = d.blocks();
   const int64_t array = a.heads * a.seq * D * 2;
+  const HeadArray q_in = head_array(d, a.q, a.dtype, a.q_strides, a.heads_per_batch);
+  const HeadArray k_in = head_array(d, a.k, a.dtype, a.k_strides, a.heads_per_batch);
+  const HeadArray v_in = head_array(d, a.v, a.dtype, a.v_strides, a.heads_per_batch);
+  const HeadArray out = head_array(d, a.out, a.dtype, a.out_strides, a.heads_per_batch);
   // bf16 q and v: the inputs themselves, or their rounded copies.
   const bool convert = a.dtype == DType::F32;
-  const int64_t q = convert ? a.scratch : a.q, v = convert ? a.scratch + array : a.v, kt = a.scratch + 2 * array;
+  const HeadArray q = convert ? head_array(d, a.scratch, DType::BF16) : q_in;
+  const HeadArray v = convert ? head_array(d, a.scratch + array, DType::BF16) : v_in;
+  const int64_t kt = a.scratch + 2 * array;
   Prep prep;
-  prep.arrays = {{a.q, a.dtype, q, -1}, {a.v, a.dtype, v, -1}, {a.k, a.dtype, -1, kt}};
+  prep.arrays = {{q_in, a.dtype, q.addr, -1}, {v_in, a.dtype, v.addr, -1}, {k_in, a.dtype, -1, kt}};
 
   std::vector<PipelineJob> jobs;
   for (int64_t bh = 0; bh < a.heads; ++bh)
@@ -79,9 +89,9 @@ isa::Program attention_forward_program(const arch::ChipSpec& chip, const Attenti
   auto cols = [&](const Step& st) { return d.rows(st.block); };
   p.load = [&](Stream& s, const Step& st) {
     int64_t bh = st.job / nb, qb = st.job % nb, kb = st.block;
-    if (st.first) s.push_back(load(t.q[st.job_parity()], q + d.offset(bh, qb, 2), rows(st) * D * 2));
+    if (st.first) s.push_back(load_rows(t.q[st.job_parity()], d, q, bh, qb, rows(st)));
     s.push_back(load(t.kt[st.parity()], kt + d.offset(bh, kb, 2), cols(st) * D * 2));
-    s.push_back(load(t.v[st.parity()], v + d.offset(bh, kb, 2), cols(st) * D * 2));
+    s.push_back(load_rows(t.v[st.parity()], d, v, bh, kb, cols(st)));
   };
   p.stage_a = [&](Stream& s, const Step& st) {
     s.push_back(mma(t.s[st.parity()], t.q[st.job_parity()], t.kt[st.parity()], rows(st), cols(st), D, false));
@@ -129,7 +139,7 @@ isa::Program attention_forward_program(const arch::ChipSpec& chip, const Attenti
   };
   p.store = [&](Stream& s, const Step& st) {
     int64_t bh = st.job / nb, qb = st.job % nb;
-    s.push_back(store(a.out + d.offset(bh, qb, es), t.out[st.job_parity()], rows(st) * D * es));
+    s.push_back(store_rows(d, out, bh, qb, t.out[st.job_parity()], rows(st)));
     s.push_back(store(a.lse + (bh * a.seq + qb * d.block) * 4, t.lse[st.job_parity()], rows(st) * 4));
   };
   for (size_t core = 0; core < per_core.size(); ++core) {

@@ -22,6 +22,31 @@ Dims choose_dims(const arch::ChipSpec& chip, int64_t heads, int64_t seq, int64_t
        chip.name, head_dim, chip.scratchpad_bytes);
 }
 
+HeadArray head_array(const Dims& d, int64_t addr, DType dtype, const HeadStrides& strides, int64_t heads_per_batch) {
+  HeadArray a;
+  a.addr = addr, a.element = static_cast<int64_t>(dtype_size(dtype));
+  a.heads_per_batch = heads_per_batch > 0 ? heads_per_batch : std::max<int64_t>(d.heads, 1);
+  if (strides.packed()) {
+    a.row = d.head_dim, a.head = d.seq * d.head_dim, a.batch = a.heads_per_batch * a.head;
+  } else {
+    a.batch = strides.batch, a.head = strides.head, a.row = strides.row;
+  }
+  return a;
+}
+
+isa::Instruction load_rows(int64_t spm_addr, const Dims& d, const HeadArray& a, int64_t bh, int64_t b, int64_t rows) {
+  int64_t row_bytes = d.head_dim * a.element;
+  if (a.row == d.head_dim) return load(spm_addr, a.row_addr(bh, b * d.block), rows * row_bytes);
+  return dma(spm(spm_addr), hbm(a.row_addr(bh, b * d.block)), rows, row_bytes, row_bytes, a.row * a.element);
+}
+
+isa::Instruction store_rows(const Dims& d, const HeadArray& a, int64_t bh, int64_t b, int64_t spm_addr,
+                            int64_t rows) {
+  int64_t row_bytes = d.head_dim * a.element;
+  if (a.row == d.head_dim) return store(a.row_addr(bh, b * d.block), spm_addr, rows * row_bytes);
+  return dma(hbm(a.row_addr(bh, b * d.block)), spm(spm_addr), rows, row_bytes, a.row * a.element, row_bytes);
+}
+
 // ---- Preparation -------------------------------------------------------------------------
 
 namespace {
@@ -81,13 +106,10 @@ void emit_prep(std::vector<Stream>& cores, const arch::ChipSpec& chip, const Dim
       int64_t rows = job_rows(job);
       if (job.array >= 0) {
         const PrepArray& array = prep.arrays[static_cast<size_t>(job.array)];
-        int64_t es = static_cast<int64_t>(dtype_size(array.dtype));
-        s.push_back(load(set.a, array.src + d.offset(job.head, job.block, es), rows * D * es));
+        s.push_back(load_rows(set.a, d, array.src, job.head, job.block, rows));
       } else {
-        int64_t es_dout = static_cast<int64_t>(dtype_size(prep.dout_dtype));
-        int64_t es_out = static_cast<int64_t>(dtype_size(prep.out_dtype));
-        s.push_back(load(set.a, prep.dout + d.offset(job.head, job.block, es_dout), rows * D * es_dout));
-        s.push_back(load(set.b, prep.out + d.offset(job.head, job.block, es_out), rows * D * es_out));
+        s.push_back(load_rows(set.a, d, prep.dout, job.head, job.block, rows));
+        s.push_back(load_rows(set.b, d, prep.out, job.head, job.block, rows));
       }
       s.push_back(signal(Engine::Dma, kPrepLoaded));
     };

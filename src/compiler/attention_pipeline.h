@@ -22,6 +22,7 @@
 
 #include "arch/chip.h"
 #include "base/dtype.h"
+#include "compiler/attention_program.h"
 #include "compiler/instructions.h"
 #include "isa/isa.h"
 
@@ -45,6 +46,25 @@ struct Dims {
   int64_t offset(int64_t bh, int64_t b, int64_t element) const { return (bh * seq + b * block) * head_dim * element; }
 };
 
+// A (heads, T, D) array in HBM as the programs move blocks of its rows: `element` bytes per
+// value, strides in elements (see HeadStrides), heads_per_batch heads per batch.
+struct HeadArray {
+  int64_t addr = 0, element = 2;
+  int64_t heads_per_batch = 1, batch = 0, head = 0, row = 0;
+  int64_t row_addr(int64_t bh, int64_t t) const {
+    return addr + ((bh / heads_per_batch) * batch + (bh % heads_per_batch) * head + t * row) * element;
+  }
+};
+// The array at addr of `dtype`, laid out by `strides` (packed when they are all 0) with
+// heads_per_batch heads per batch (0: all heads in one).
+HeadArray head_array(const Dims& d, int64_t addr, DType dtype, const HeadStrides& strides = {},
+                     int64_t heads_per_batch = 0);
+// `rows` rows of head bh from row b * block on: into a packed (rows x D) tile at spm_addr, and
+// from one back. Rows that lie back to back move as one contiguous copy.
+isa::Instruction load_rows(int64_t spm_addr, const Dims& d, const HeadArray& a, int64_t bh, int64_t b, int64_t rows);
+isa::Instruction store_rows(const Dims& d, const HeadArray& a, int64_t bh, int64_t b, int64_t spm_addr,
+                            int64_t rows);
+
 // Dims with the largest block of max_block, max_block / 2, ... (>= 8, or T when smaller) for
 // which both the preparation pass and `bytes` (the scratchpad of a pass) fit the chip; an Error
 // names the chip and the head dimension when none does.
@@ -55,13 +75,14 @@ Dims choose_dims(const arch::ChipSpec& chip, int64_t heads, int64_t seq, int64_t
 // is f32) and as transposed bf16 blocks (`transposed`); -1 skips an output. With `delta` >= 0,
 // also delta (heads, T) f32 = rowsum(dout * out) of the arrays at `dout`, `out`.
 struct PrepArray {
-  int64_t src = 0;
+  HeadArray src;
   DType dtype = DType::F32;
   int64_t natural = -1, transposed = -1;
 };
 struct Prep {
   std::vector<PrepArray> arrays;
-  int64_t dout = 0, out = 0, delta = -1;
+  HeadArray dout, out;
+  int64_t delta = -1;
   DType dout_dtype = DType::F32, out_dtype = DType::F32;
 };
 // The scratchpad of the smallest preparation jobs (one block).

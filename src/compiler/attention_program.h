@@ -1,6 +1,8 @@
 // Causal self-attention as flash-style tile programs (the contract of Backend::attention and
 // attention_backward): q, k, v, out, dout, dq, dk, dv are (heads = B * H, T, D) arrays in HBM,
-// f32 or bf16; lse and delta are (heads, T) f32. Nothing of size T x T reaches HBM.
+// f32 or bf16, packed or with their rows at any strides (HeadStrides: q, k and v read in place
+// from a (B, T, 3C) projection, out written into (B, T, C)); lse and delta are packed (heads, T)
+// f32. Nothing of size T x T reaches HBM.
 //
 // Both programs start with a preparation pass (attention_pipeline.h) that writes q, k, v (and
 // dout) as bf16 into HBM scratch, with the transposed blocks the matrix engine needs as its b
@@ -28,14 +30,25 @@
 
 namespace tessera::compiler {
 
+// Where the rows of a (B, H, T, D) array lie in HBM: row t of head h of batch b starts at
+// batch * b + head * h + row * t elements from the array's address; its D elements are
+// contiguous. All 0 (the default): packed, as a (B * H, T, D) array.
+struct HeadStrides {
+  int64_t batch = 0, head = 0, row = 0;
+  bool packed() const { return batch == 0 && head == 0 && row == 0; }
+};
+
 struct AttentionProgram {
   int64_t heads = 0, seq = 0, head_dim = 0;
+  int64_t heads_per_batch = 0;  // H of heads = B * H, for strided arrays (0: heads)
   float scale = 1.0f;
   DType dtype = DType::F32;  // of q, k, v, out, dout and the gradients: f32 or bf16
   int64_t q = 0, k = 0, v = 0, out = 0, lse = 0;  // HBM addresses (out, lse written by the forward)
   int64_t dout = 0, dq = 0, dk = 0, dv = 0;       // backward only
   int64_t scratch = 0;   // HBM scratch of attention_scratch_bytes
   int64_t max_block = 128;
+  HeadStrides q_strides, k_strides, v_strides, out_strides;      // of the arrays at q, k, v, out
+  HeadStrides dout_strides, dq_strides, dk_strides, dv_strides;  // backward only
 };
 
 int64_t attention_scratch_bytes(const AttentionProgram& a, bool backward);

@@ -49,13 +49,8 @@ CausalSelfAttention::CausalSelfAttention(const GptConfig& c, InitContext init, G
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x) const {
-  int64_t B = x.size(0), T = x.size(1), C = x.size(2), H = n_head_, D = C / H;
-  Tensor qkv = c_attn_->forward(x);  // (B, T, 3C)
-  auto heads = [&](int64_t part) {  // (B, T, C) slice -> (B, H, T, D)
-    return contiguous(permute(reshape(slice(qkv, 2, part * C, (part + 1) * C), {B, T, H, D}), {0, 2, 1, 3}));
-  };
-  Tensor y = causal_attention(heads(0), heads(1), heads(2));  // (B, H, T, D)
-  y = reshape(contiguous(permute(y, {0, 2, 1, 3})), {B, T, C});
+  Tensor qkv = c_attn_->forward(x);                   // (B, T, 3C)
+  Tensor y = causal_self_attention(qkv, n_head_);     // (B, T, C)
   return resid_dropout_->forward(c_proj_->forward(y));
 }
 

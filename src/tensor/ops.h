@@ -65,6 +65,11 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, flo
 Tensor embedding(const Tensor& ids, const Tensor& table);
 // Causal scaled dot-product attention; q, k, v (B, H, T, D) -> (B, H, T, D).
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v);
+// Causal self-attention on a fused projection: qkv (B, T, 3C) holds q, k and v side by side,
+// each cut into `heads` heads of C / heads channels -> (B, T, C), the heads' outputs side by
+// side. The values of causal_attention on the permuted column blocks, without copying them:
+// the kernels read q, k and v and write the output (and the gradient of qkv) at their strides.
+Tensor causal_self_attention(const Tensor& qkv, int64_t heads);
 // Inverted dropout: zeroes elements with probability p and scales the rest by 1/(1-p).
 // Identity when !training or p == 0. Draws numel(x) counters from gen.
 Tensor dropout(const Tensor& x, float p, Generator& gen, bool training);

@@ -167,6 +167,44 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
   return out;
 }
 
+namespace {
+// Columns [part * C, (part + 1) * C) of a contiguous (B, T, width) tensor as (B, H, T, D) heads.
+View head_view(const Tensor& t, int64_t part, int64_t heads, int64_t C) {
+  View v = t.view();
+  int64_t B = t.size(0), T = t.size(1), width = t.size(2), D = C / heads;
+  v.data = static_cast<uint8_t*>(v.data) + part * C * static_cast<int64_t>(dtype_size(t.dtype()));
+  v.shape = {B, heads, T, D};
+  v.strides = {T * width, D, width, 1};
+  return v;
+}
+}  // namespace
+
+Tensor causal_self_attention(const Tensor& qkv_in, int64_t heads) {
+  detail::require_float(qkv_in, "causal_self_attention", "qkv");
+  if (qkv_in.dim() != 3 || qkv_in.size(2) % 3 != 0 || heads <= 0 || qkv_in.size(2) / 3 % heads != 0)
+    fail("causal_self_attention: qkv {} is not (B, T, 3C) with C a multiple of the {} heads",
+         shape_str(qkv_in.shape()), heads);
+  Tensor qkv = qkv_in.contiguous();
+  DType dtype = qkv.dtype();
+  int64_t B = qkv.size(0), T = qkv.size(1), C = qkv.size(2) / 3;
+  float scale_factor = 1.0f / std::sqrt(static_cast<float>(C / heads));
+  Tensor out = detail::empty_like_shape(qkv, {B, T, C});
+  Tensor lse = Tensor::empty({B, heads, T}, DType::F32, qkv.device());
+  auto part = [heads, C](const Tensor& t, int64_t i) { return head_view(t, i, heads, C); };
+  kernel_backend(qkv, Kernel::Attention)
+      .attention(part(qkv, 0), part(qkv, 1), part(qkv, 2), part(out, 0), lse.view(), scale_factor);
+  Tensor saved = qkv.detach(), saved_out = out.detach();
+  record(out, "causal_self_attention", {qkv_in}, [=](const Tensor& g) {
+    Tensor gc = cast(g, dtype).contiguous();
+    Tensor dqkv = detail::empty_like_shape(saved, saved.shape());
+    kernel_backend(saved, Kernel::AttentionBackward)
+        .attention_backward(part(saved, 0), part(saved, 1), part(saved, 2), part(saved_out, 0), lse.view(),
+                            part(gc, 0), part(dqkv, 0), part(dqkv, 1), part(dqkv, 2), scale_factor);
+    return std::vector<Tensor>{dqkv};
+  });
+  return out;
+}
+
 Tensor dropout(const Tensor& x, float p, Generator& gen, bool training) {
   if (p < 0.0f || p >= 1.0f) fail("dropout: probability {} is outside [0, 1)", p);
   if (!training || p == 0.0f) return x;

@@ -106,7 +106,13 @@ std::vector<Change<AttentionProgram>> attention_changes() {
           {"out", [](A& a) { a.out += 256; }},       {"lse", [](A& a) { a.lse += 256; }},
           {"dout", [](A& a) { a.dout += 256; }},     {"dq", [](A& a) { a.dq += 256; }},
           {"dk", [](A& a) { a.dk += 256; }},         {"dv", [](A& a) { a.dv += 256; }},
-          {"scratch", [](A& a) { a.scratch += 256; }}, {"max_block", [](A& a) { a.max_block /= 2; }}};
+          {"scratch", [](A& a) { a.scratch += 256; }}, {"max_block", [](A& a) { a.max_block /= 2; }},
+          {"heads_per_batch", [](A& a) { a.heads_per_batch = 1; }},
+          // Each array's strides; the components take turns, as the key writes all three of each.
+          {"q_strides", [](A& a) { a.q_strides.batch = 7; }},     {"k_strides", [](A& a) { a.k_strides.head = 7; }},
+          {"v_strides", [](A& a) { a.v_strides.row = 7; }},       {"out_strides", [](A& a) { a.out_strides.batch = 7; }},
+          {"dout_strides", [](A& a) { a.dout_strides.head = 7; }}, {"dq_strides", [](A& a) { a.dq_strides.row = 7; }},
+          {"dk_strides", [](A& a) { a.dk_strides.batch = 7; }},   {"dv_strides", [](A& a) { a.dv_strides.head = 7; }}};
 }
 
 TEST(ProgramKeyTest, AttentionForwardKeyNamesEveryField) {

@@ -1,7 +1,9 @@
-// The GPT model runs its MLP as matmul + bias_gelu and each residual add fused with the next
-// layer norm (add_layer_norm). This checks it against GPT-2 written out with the unfused ops
-// (add, gelu, layer_norm) from the same named parameters: the same logits bit for bit in f32
-// (the fused kernels do the same f32 arithmetic), and the same gradients up to summation order.
+// The GPT model runs its MLP as matmul + bias_gelu, its attention on the qkv projection in
+// place (causal_self_attention) and each residual add fused with the next layer norm
+// (add_layer_norm). This checks it against GPT-2 written out with the unfused ops (add, gelu,
+// layer_norm, and attention on copied heads: permute, contiguous, causal_attention) from the same
+// named parameters: the same logits bit for bit in f32 (the fused kernels do the same f32
+// arithmetic), and the same gradients up to summation order.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -89,6 +89,10 @@ TEST_P(ErrorsTest, LayoutAndNnShapeMismatches) {
                                          randn({1, 1, 2, 4}, 3)),
                         "causal_attention: q (1, 1, 2, 4), k (1, 1, 3, 4) and v (1, 1, 2, 4) must "
                         "share one (B, H, T, D) shape");
+  EXPECT_ERROR_CONTAINS(causal_self_attention(randn({2, 3, 47}, 1), 2),
+                        "causal_self_attention: qkv (2, 3, 47) is not (B, T, 3C) with C a multiple of the 2 heads");
+  EXPECT_ERROR_CONTAINS(causal_self_attention(randn({2, 3, 48}, 1), 3),
+                        "causal_self_attention: qkv (2, 3, 48) is not (B, T, 3C) with C a multiple of the 3 heads");
   Generator gen{1, 0};
   EXPECT_ERROR_CONTAINS(dropout(randn({2}, 1), 1.0f, gen, true),
                         "dropout: probability 1 is outside [0, 1)");

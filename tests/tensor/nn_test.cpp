@@ -1,5 +1,5 @@
 // Neural-network ops on every backend: softmax, log-softmax, cross-entropy, layer norm,
-// embedding, causal attention and dropout, against host computations and finite differences.
+// embedding, causal attention (also on a fused qkv projection) and dropout, against host computations and finite differences.
 #include <cmath>
 
 #include "gradcheck.h"
@@ -159,6 +159,45 @@ TEST_P(NnTest, CausalAttention) {
   if (on_chip()) options.difference_device = "cpu-ref";
   gradcheck([](const std::vector<Tensor>& in) { return causal_attention(in[0], in[1], in[2]); },
             {tensor(q, shape), tensor(k, shape), tensor(v, shape)}, options, "causal_attention");
+}
+
+// causal_self_attention reads q, k and v where they lie in the (B, T, 3C) projection and writes
+// its output and the gradient of qkv in place: the same values, bit for bit, as causal_attention
+// on contiguous copies of the permuted column blocks (the same arithmetic on the same numbers),
+// in f32 and bf16, with one block of rows and (T = 130 on a chip) more than one.
+TEST_P(NnTest, CausalSelfAttentionEqualsCausalAttentionOnCopiedHeads) {
+  struct Case {
+    int64_t B, T, C, H;
+  };
+  for (DType dtype : {DType::F32, DType::BF16})
+    for (Case c : {Case{2, 12, 16, 2}, Case{1, 130, 24, 3}}) {
+      std::string what = fmt::format("{} B={} T={} C={} H={}", dtype_name(dtype), c.B, c.T, c.C, c.H);
+      std::vector<float> x = bf16_grid_values(c.B * c.T * 3 * c.C, 91, 0.5f);
+      Tensor weights = tensor(bf16_grid_values(c.B * c.T * c.C, 92), {c.B, c.T, c.C}).to(dtype);
+      auto run = [&](bool fused) {
+        Tensor qkv = tensor(x, {c.B, c.T, 3 * c.C}).to(dtype).detach();
+        qkv.set_requires_grad(true);
+        Tensor y;
+        if (fused) {
+          y = causal_self_attention(qkv, c.H);
+        } else {
+          int64_t D = c.C / c.H;
+          auto heads = [&](int64_t part) {
+            return contiguous(permute(reshape(slice(qkv, 2, part * c.C, (part + 1) * c.C), {c.B, c.T, c.H, D}),
+                                      {0, 2, 1, 3}));
+          };
+          y = reshape(contiguous(permute(causal_attention(heads(0), heads(1), heads(2)), {0, 2, 1, 3})),
+                      {c.B, c.T, c.C});
+        }
+        EXPECT_EQ(y.shape(), (Shape{c.B, c.T, c.C})) << what;
+        sum(mul(y, weights)).backward();
+        return std::make_pair(y.to_floats(), qkv.grad().to_floats());
+      };
+      auto [fused_y, fused_grad] = run(true);
+      auto [copied_y, copied_grad] = run(false);
+      EXPECT_EQ(fused_y, copied_y) << what;
+      EXPECT_EQ(fused_grad, copied_grad) << what;
+    }
 }
 
 TEST_P(NnTest, DropoutInTrainingFollowsTheCounterBasedMask) {

@@ -1,6 +1,7 @@
 // Causal attention of the fast CPU backend: one (batch, head) per task, each a few sgemm calls
-// on the calling thread around a vectorised masked softmax. BF16 heads are widened to f32 per
-// task and the outputs rounded back, so bf16 attention keeps the f32 path's speed. Probabilities are recomputed from
+// on the calling thread around a vectorised masked softmax. BF16 heads, and heads whose rows
+// are strided (q, k, v read from a (B, T, 3C) projection), are gathered into packed f32 per
+// task and the outputs scattered back, so they keep the packed f32 path's speed. Probabilities are recomputed from
 // the saved log-sum-exp in the backward pass, as in the reference.
 #include <omp.h>
 
@@ -60,23 +61,38 @@ void causal_lse(const float* s, float* lse, int64_t seq) {
   }
 }
 
-// One head's f32 view of a (heads, T, D) tensor: the data itself for F32; for BF16 a widened
-// copy in `scratch` (inputs) or a buffer that `finish` narrows back (outputs).
+// One head's f32 (T, D) rows of a (B, H, T, D) view whose D elements are contiguous: the data
+// itself for a packed F32 view; otherwise a packed f32 copy in `scratch`, gathered (inputs) or
+// scattered back by `finish` (outputs), bf16 widened and rounded on the way.
 class HeadSlice {
  public:
-  HeadSlice(const View& v, int64_t head, int64_t size, std::vector<float>& scratch, bool is_input)
-      : view_(v), offset_(head * size), size_(size) {
-    if (v.dtype == DType::F32) {
+  HeadSlice(const View& v, int64_t head, std::vector<float>& scratch, bool is_input)
+      : view_(v), seq_(v.shape[2]), dim_(v.shape[3]), row_stride_(v.strides[2]) {
+    offset_ = (head / v.shape[1]) * v.strides[0] + (head % v.shape[1]) * v.strides[1];
+    if (v.dtype == DType::F32 && v.is_contiguous()) {
       data_ = v.as<float>() + offset_;
+      in_place_ = true;
       return;
     }
-    scratch.resize(static_cast<size_t>(size));
+    scratch.resize(static_cast<size_t>(seq_ * dim_));
     data_ = scratch.data();
-    if (is_input) transfer(v.as<fast::bf16>() + offset_, data_, size);
+    if (!is_input) return;
+    for (int64_t t = 0; t < seq_; ++t) {
+      if (v.dtype == DType::F32)
+        transfer(v.as<float>() + offset_ + t * row_stride_, data_ + t * dim_, dim_);
+      else
+        transfer(v.as<fast::bf16>() + offset_ + t * row_stride_, data_ + t * dim_, dim_);
+    }
   }
   float* data() const { return data_; }
   void finish() const {
-    if (view_.dtype == DType::BF16) transfer(data_, view_.as<fast::bf16>() + offset_, size_);
+    if (in_place_) return;
+    for (int64_t t = 0; t < seq_; ++t) {
+      if (view_.dtype == DType::F32)
+        transfer(data_ + t * dim_, view_.as<float>() + offset_ + t * row_stride_, dim_);
+      else
+        transfer(data_ + t * dim_, view_.as<fast::bf16>() + offset_ + t * row_stride_, dim_);
+    }
   }
 
  private:
@@ -88,16 +104,21 @@ class HeadSlice {
     }
   }
   const View& view_;
-  int64_t offset_, size_;
+  int64_t seq_, dim_, row_stride_, offset_ = 0;
   float* data_;
+  bool in_place_ = false;
 };
 
-// q, k, v, out (and the gradients) all F32 or all BF16, contiguous; lse F32.
+// q, k, v, out (and the gradients) all F32 or all BF16, (B, H, T, D) with contiguous D
+// elements and non-negative strides; lse F32 and packed.
 bool supported(std::initializer_list<const View*> tensors, const View& lse) {
   DType dtype = (*tensors.begin())->dtype;
   if (!fast::is_f32_or_bf16(**tensors.begin()) || !all_f32_contiguous({&lse})) return false;
-  for (const View* v : tensors)
-    if (v->dtype != dtype || !v->is_contiguous()) return false;
+  for (const View* v : tensors) {
+    if (v->dtype != dtype || v->shape.size() != 4 || v->strides[3] != 1) return false;
+    for (int64_t stride : v->strides)
+      if (stride < 0) return false;
+  }
   return true;
 }
 
@@ -105,18 +126,17 @@ bool supported(std::initializer_list<const View*> tensors, const View& lse) {
 
 void FastBackend::attention(const View& q, const View& k, const View& v, const View& out,
                             const View& lse, float scale) {
-  if (!supported({&q, &k, &v, &out}, lse) || q.shape.size() != 4)
+  if (!supported({&q, &k, &v, &out}, lse))
     return ReferenceBackend::attention(q, k, v, out, lse, scale);
   int64_t heads = q.shape[0] * q.shape[1], seq = q.shape[2], dim = q.shape[3];
   if (seq == 0 || dim == 0) return ReferenceBackend::attention(q, k, v, out, lse, scale);
   float* lses = lse.as<float>();
-  int64_t size = seq * dim;
 #pragma omp parallel for schedule(static) if (heads > 1)
   for (int64_t h = 0; h < heads; ++h) {
     thread_local std::vector<float> scores, qw, kw, vw, ow;
     scores.resize(static_cast<size_t>(seq * seq));
-    HeadSlice qh(q, h, size, qw, true), kh(k, h, size, kw, true), vh(v, h, size, vw, true);
-    HeadSlice oh(out, h, size, ow, false);
+    HeadSlice qh(q, h, qw, true), kh(k, h, kw, true), vh(v, h, vw, true);
+    HeadSlice oh(out, h, ow, false);
     // scores (T, T) = scale * q @ k^T; p = causal softmax; out (T, D) = p @ v.
     fast::sgemm(false, true, seq, seq, dim, scale, qh.data(), kh.data(), 0.0f, scores.data());
     causal_lse(scores.data(), lses + h * seq, seq);
@@ -129,21 +149,20 @@ void FastBackend::attention(const View& q, const View& k, const View& v, const V
 void FastBackend::attention_backward(const View& q, const View& k, const View& v, const View& out,
                                      const View& lse, const View& dout, const View& dq,
                                      const View& dk, const View& dv, float scale) {
-  if (!supported({&q, &k, &v, &out, &dout, &dq, &dk, &dv}, lse) || q.shape.size() != 4)
+  if (!supported({&q, &k, &v, &out, &dout, &dq, &dk, &dv}, lse))
     return ReferenceBackend::attention_backward(q, k, v, out, lse, dout, dq, dk, dv, scale);
   int64_t heads = q.shape[0] * q.shape[1], seq = q.shape[2], dim = q.shape[3];
   if (seq == 0 || dim == 0)
     return ReferenceBackend::attention_backward(q, k, v, out, lse, dout, dq, dk, dv, scale);
   const float* lses = lse.as<float>();
-  int64_t size = seq * dim;
 #pragma omp parallel for schedule(static) if (heads > 1)
   for (int64_t h = 0; h < heads; ++h) {
     thread_local std::vector<float> probs, dprobs, qw, kw, vw, ow, gw, dqw, dkw, dvw;
     probs.resize(static_cast<size_t>(seq * seq));
     dprobs.resize(static_cast<size_t>(seq * seq));
-    HeadSlice qs(q, h, size, qw, true), ks(k, h, size, kw, true), vs(v, h, size, vw, true);
-    HeadSlice os(out, h, size, ow, true), gs(dout, h, size, gw, true);
-    HeadSlice dqs(dq, h, size, dqw, false), dks(dk, h, size, dkw, false), dvs(dv, h, size, dvw, false);
+    HeadSlice qs(q, h, qw, true), ks(k, h, kw, true), vs(v, h, vw, true);
+    HeadSlice os(out, h, ow, true), gs(dout, h, gw, true);
+    HeadSlice dqs(dq, h, dqw, false), dks(dk, h, dkw, false), dvs(dv, h, dvw, false);
     const float *qh = qs.data(), *kh = ks.data(), *vh = vs.data(), *gh = gs.data(), *oh = os.data();
     // p (T, T) from the saved lse; dv = p^T @ dout; dp = dout @ v^T.
     fast::sgemm(false, true, seq, seq, dim, scale, qh, kh, 0.0f, probs.data());
