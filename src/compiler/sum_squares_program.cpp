@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <vector>
 
 #include "base/error.h"
 #include "compiler/instructions.h"
@@ -36,24 +37,42 @@ int64_t pow2_ceil(int64_t v) {
   return static_cast<int64_t>(std::bit_ceil(static_cast<uint64_t>(std::max<int64_t>(v, 1))));
 }
 
-// Scratchpad addresses for tiles of `lanes` elements.
+// Scratchpad addresses for tiles of `lanes` elements of at most `element_bytes` each; `widen`:
+// some tile is of a narrower float, converted into an f32 tile.
 struct Layout {
   int64_t split = 0;           // the constant 2^12 + 1
   int64_t raw[2] = {0, 0};     // the loaded tiles, double-buffered
-  int64_t x = 0;               // the f32 tile (a raw buffer itself when the input is f32)
+  int64_t x = 0;               // the f32 tile of a narrower float (an f32 tile is its raw buffer)
   int64_t p = 0, a = 0, b = 0, hi = 0, lo = 0;
   int64_t bytes = 0;
 };
 
-Layout layout_for(int64_t lanes, DType dtype) {
+Layout layout_for(int64_t lanes, int64_t element_bytes, bool widen) {
   Layout l;
   Arena a;
   l.split = a.take(4);
-  for (int64_t& raw : l.raw) raw = a.take(lanes * static_cast<int64_t>(dtype_size(dtype)));
-  l.x = dtype == DType::F32 ? -1 : a.take(lanes * 4);
+  for (int64_t& raw : l.raw) raw = a.take(lanes * element_bytes);
+  l.x = widen ? a.take(lanes * 4) : -1;
   for (int64_t* t : {&l.p, &l.a, &l.b, &l.hi, &l.lo}) *t = a.take(lanes * 4);
   l.bytes = a.next;
   return l;
+}
+
+// A tile to load: `count` (<= lanes) elements of `dtype` at addr.
+struct Tile {
+  int64_t addr = 0;
+  DType dtype = DType::F32;
+  int64_t count = 0;
+};
+
+// The segments cut into tiles of `lanes` elements, in segment order.
+std::vector<Tile> tiles_of(std::span<const SumSquaresSegment> segments, int64_t lanes) {
+  std::vector<Tile> tiles;
+  for (const SumSquaresSegment& seg : segments)
+    for (int64_t off = 0; off < seg.n; off += lanes)
+      tiles.push_back({seg.addr + off * static_cast<int64_t>(dtype_size(seg.dtype)), seg.dtype,
+                       std::min(lanes, seg.n - off)});
+  return tiles;
 }
 
 // (hi0, lo0) += (hi1, lo1) on `len` lanes, double-word addition; hi1 is overwritten, a and b are
@@ -103,23 +122,33 @@ void add_squares(std::vector<Instruction>& s, const Layout& l, int64_t x, int64_
 
 int64_t sum_squares_partials_bytes(const arch::ChipSpec& chip) { return chip.cores * 8; }
 
-isa::Program sum_squares_program(const arch::ChipSpec& chip, int64_t x_addr, DType dtype, int64_t n,
+isa::Program sum_squares_program(const arch::ChipSpec& chip, std::span<const SumSquaresSegment> segments,
                                  int64_t partials_addr, int64_t out_addr) {
-  TS_ASSERT(n > 0 && is_floating(dtype));
+  int64_t n = 0, element_bytes = 1;
+  bool widen = false;
+  for (const SumSquaresSegment& seg : segments) {
+    TS_ASSERT(seg.n >= 0 && is_floating(seg.dtype));
+    if (seg.n == 0) continue;
+    n += seg.n;
+    element_bytes = std::max(element_bytes, static_cast<int64_t>(dtype_size(seg.dtype)));
+    widen = widen || seg.dtype != DType::F32;
+  }
+  TS_ASSERT(n > 0);
   int64_t max_lanes = kMaxLanes;
-  while (max_lanes > 1 && layout_for(max_lanes, dtype).bytes > chip.scratchpad_bytes) max_lanes /= 2;
+  while (max_lanes > 1 && layout_for(max_lanes, element_bytes, widen).bytes > chip.scratchpad_bytes) max_lanes /= 2;
   // One tile per core where n allows; at least as many lanes as cores, for the last step.
   int64_t lanes = std::min(max_lanes, pow2_ceil(ceil_div(n, chip.cores)));
-  int64_t tiles = ceil_div(n, lanes), cores = std::min(chip.cores, tiles);
+  std::vector<Tile> tiles = tiles_of(segments, lanes);
+  int64_t cores = std::min<int64_t>(chip.cores, static_cast<int64_t>(tiles.size()));
   if (lanes < cores) {
     lanes = pow2_ceil(cores);
-    tiles = ceil_div(n, lanes), cores = std::min(chip.cores, tiles);
+    tiles = tiles_of(segments, lanes);
+    cores = std::min<int64_t>(chip.cores, static_cast<int64_t>(tiles.size()));
   }
-  Layout l = layout_for(lanes, dtype);
+  Layout l = layout_for(lanes, element_bytes, widen);
   if (l.bytes > chip.scratchpad_bytes)
     fail("chip {}: a sum of squares over {} lanes needs {} bytes of scratchpad, the chip has {}", chip.name, lanes,
          l.bytes, chip.scratchpad_bytes);
-  auto es = static_cast<int64_t>(dtype_size(dtype));
 
   isa::Program program;
   program.cores.resize(static_cast<size_t>(cores));
@@ -128,27 +157,27 @@ isa::Program sum_squares_program(const arch::ChipSpec& chip, int64_t x_addr, DTy
     s.push_back(vfill(l.split, 4097.0f, 1, 1));
     s.push_back(vfill(l.hi, 0.0f, 1, lanes));
     s.push_back(vfill(l.lo, 0.0f, 1, lanes));
-    std::vector<int64_t> mine;
-    for (int64_t t = core; t < tiles; t += cores) mine.push_back(t);
-    auto count = [&](size_t i) { return std::min(lanes, n - mine[i] * lanes); };
+    std::vector<Tile> mine;
+    for (size_t t = static_cast<size_t>(core); t < tiles.size(); t += static_cast<size_t>(cores))
+      mine.push_back(tiles[t]);
     auto load = [&](size_t i) {
       if (i >= 2) s.push_back(wait(Engine::Dma, kFree));
-      s.push_back(dma(spm(l.raw[i % 2]), hbm(x_addr + mine[i] * lanes * es), 1, count(i) * es, count(i) * es,
-                      count(i) * es));
+      int64_t bytes = mine[i].count * static_cast<int64_t>(dtype_size(mine[i].dtype));
+      s.push_back(dma(spm(l.raw[i % 2]), hbm(mine[i].addr), 1, bytes, bytes, bytes));
       s.push_back(signal(Engine::Dma, kLoaded));
     };
     for (size_t i = 0; i < std::min<size_t>(2, mine.size()); ++i) load(i);
     for (size_t i = 0; i < mine.size(); ++i) {
-      bool reload = i + 2 < mine.size();
-      int64_t len = count(i), x = l.raw[i % 2];
+      bool reload = i + 2 < mine.size(), f32 = mine[i].dtype == DType::F32;
+      int64_t len = mine[i].count, x = l.raw[i % 2];
       s.push_back(wait(Engine::Vector, kLoaded));
-      if (dtype != DType::F32) {
-        s.push_back(vconvert(l.x, DType::F32, x, dtype, 1, len));
+      if (!f32) {
+        s.push_back(vconvert(l.x, DType::F32, x, mine[i].dtype, 1, len));
         x = l.x;
         if (reload) s.push_back(signal(Engine::Vector, kFree));
       }
       add_squares(s, l, x, len);
-      if (reload && dtype == DType::F32) s.push_back(signal(Engine::Vector, kFree));
+      if (reload && f32) s.push_back(signal(Engine::Vector, kFree));
       if (reload) load(i + 2);
     }
     tree(s, l, lanes);

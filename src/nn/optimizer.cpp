@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "tensor/dispatch.h"
+#include "tensor/foreach.h"
 #include "tensor/ops.h"
 
 namespace tessera {
@@ -83,24 +84,26 @@ NamedTensors SgdMomentum::state() const {
   return out;
 }
 
-double grad_norm(const std::vector<Tensor>& params) {
-  double total = 0.0;
-  for (const Tensor& p : params) {
-    Tensor g = p.grad();
-    if (!g.defined()) continue;
-    Tensor c = g.contiguous();
-    total += kernel_backend(c, Kernel::SumSquares).sum_squares(c.view());
-  }
-  return std::sqrt(total);
+namespace {
+std::vector<Tensor> grads_of(const std::vector<Tensor>& params) {
+  std::vector<Tensor> grads;
+  for (const Tensor& p : params) grads.push_back(p.grad());
+  return grads;
 }
+}  // namespace
+
+// One multi-tensor kernel for all gradients (a launch on a device), not one per gradient.
+double grad_norm(const std::vector<Tensor>& params) { return std::sqrt(foreach_sum_squares(grads_of(params))); }
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   NoGradGuard no_grad;
-  double norm = grad_norm(params);
+  std::vector<Tensor> grads = grads_of(params);
+  double norm = std::sqrt(foreach_sum_squares(grads));
   if (norm > max_norm && std::isfinite(norm)) {
     float factor = static_cast<float>(max_norm / (norm + 1e-6));
-    for (const Tensor& p : params)
-      if (p.grad().defined()) p.set_grad(scale(p.grad(), factor));
+    std::vector<Tensor> clipped = foreach_scale(grads, factor);
+    for (size_t i = 0; i < params.size(); ++i)
+      if (clipped[i].defined()) params[i].set_grad(clipped[i]);
   }
   return norm;
 }

@@ -51,7 +51,8 @@ class SgdMomentum : public Optimizer {
 };
 
 // Scales all gradients so that their global L2 norm is at most max_norm; returns the norm
-// before clipping (PyTorch's clip_grad_norm_).
+// before clipping (PyTorch's clip_grad_norm_). Like PyTorch's foreach path, it runs two
+// multi-tensor kernels for all gradients (tensor/foreach.h), the scale only when it clips.
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 // The global L2 norm of the gradients.
 double grad_norm(const std::vector<Tensor>& params);

@@ -42,7 +42,9 @@ double ops_per_element(const KernelCall& call) {
     case Kernel::DropoutMask: return 16;  // a counter-based hash per element
     case Kernel::AdamW: return 16;        // moments, bias correction, sqrt, division, decay
     case Kernel::SgdMomentum: return 4;
-    case Kernel::SumSquares: return 2;
+    case Kernel::SumSquares:
+    case Kernel::SumSquaresMany: return 2;
+    case Kernel::ScaleMany: return 2;  // as affine
     case Kernel::BiasGelu: return 9;               // add, gelu
     case Kernel::BiasGeluBackward: return 18;      // add, gelu', multiply, column sum
     case Kernel::AddLayerNorm: return 9;           // add, layer norm
@@ -77,6 +79,16 @@ const KernelOperand& largest_operand(const KernelCall& call) {
   return *std::max_element(call.operands.begin(), call.operands.end(), [](const auto& a, const auto& b) {
     return a.distinct_elements() < b.distinct_elements();
   });
+}
+
+// The elements a kernel computes: its largest operand's, or all its inputs' for a multi-tensor kernel.
+int64_t work_elements(const KernelCall& call) {
+  if (call.kernel != Kernel::SumSquaresMany && call.kernel != Kernel::ScaleMany)
+    return largest_operand(call).distinct_elements();
+  int64_t n = 0;
+  for (const KernelOperand& o : call.operands)
+    if (o.access == Access::Read) n += o.distinct_elements();
+  return n;
 }
 
 }  // namespace
@@ -189,7 +201,7 @@ KernelCost KernelCostModel::memory_bound_cost(const KernelCall& call) const {
     }
   }
   c.bytes = static_cast<int64_t>(bytes);
-  c.flops = static_cast<double>(largest_operand(call).distinct_elements()) * ops_per_element(call);
+  c.flops = static_cast<double>(work_elements(call)) * ops_per_element(call);
   c.compute_s = c.flops / figures_.fp32_vector_flops_per_s;
   c.body_s = c.compute_s;
   return c;

@@ -1,7 +1,8 @@
 // The kernel cost model: GEMMs through the timing model near the chips' peaks (t1 by design,
 // the h20 as measured on real H20s), memory-bound kernels at bytes / HBM bandwidth, vector-
-// bound ones at the vector peak, the launch overhead on every kernel, split-K for GEMMs with
-// few output tiles, causal attention's block pairs, and the GEMM cache.
+// bound ones at the vector peak (multi-tensor kernels over all their tensors), the launch
+// overhead on every kernel, split-K for GEMMs with few output tiles, causal attention's block
+// pairs, and the GEMM cache.
 #include <gtest/gtest.h>
 
 #include "arch/chip_figures.h"
@@ -128,6 +129,22 @@ TEST(KernelCosts, ReadWrittenOperandsCountTwiceAndBroadcastsOnce) {
   KernelCall bias_add = add_call(8 * 768);
   bias_add.operands[1] = {true, DType::F32, {8, 768}, {0, 1}, Access::Read};
   EXPECT_EQ(model.cost(bias_add).bytes, (8 * 768 + 768 + 8 * 768) * 4);
+}
+
+TEST(KernelCosts, MultiTensorKernelsCountEveryTensor) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  KernelCostModel model(t1);
+  KernelCall norm;
+  norm.kernel = Kernel::SumSquaresMany;
+  norm.operands = {operand({1000}, DType::F32), operand({3000}, DType::BF16), operand({24}, DType::F32)};
+  EXPECT_EQ(model.cost(norm).bytes, (1000 + 24) * 4 + 3000 * 2);
+  EXPECT_DOUBLE_EQ(model.cost(norm).flops, 2.0 * (1000 + 3000 + 24));
+  KernelCall scale;
+  scale.kernel = Kernel::ScaleMany;
+  scale.operands = {operand({1000}, DType::F32), operand({1000}, DType::F32, Access::Write),
+                    operand({3000}, DType::F32), operand({3000}, DType::F32, Access::Write)};
+  EXPECT_EQ(model.cost(scale).bytes, 2 * (1000 + 3000) * 4);
+  EXPECT_DOUBLE_EQ(model.cost(scale).flops, 2.0 * (1000 + 3000));  // as affine: a multiply and an add
 }
 
 TEST(KernelCosts, EmbeddingReadsOnlyTheRowsItGathers) {

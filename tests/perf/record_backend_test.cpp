@@ -1,6 +1,7 @@
 // The recording backend: a GPT training step logs the kernels its architecture implies, with
-// their shapes, in strict mode (no CPU fallback); memory is reserved, not committed, reads
-// zero, and is counted alive and at its peak.
+// their shapes, in strict mode (no CPU fallback); a multi-tensor kernel is one call holding
+// every tensor; memory is reserved, not committed, reads zero, and is counted alive and at its
+// peak.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -55,6 +56,31 @@ TEST(RecordBackend, GptStepLogsTheKernelsOfItsArchitecture) {
   auto attention = std::find_if(log.begin(), log.end(), [](const KernelCall& k) { return k.kernel == Kernel::Attention; });
   EXPECT_EQ(attention->operands[0].shape, (Shape{B, c.n_head, T, c.n_embd / c.n_head}));
   EXPECT_EQ(attention->operands.size(), 5u);  // q, k, v, out, lse
+}
+
+TEST(RecordBackend, MultiTensorKernelsLogOneCallWithEveryTensor) {
+  RecordBackend& device = record_backend();
+  device.clear_log();
+  std::vector<Tensor> xs = {Tensor::zeros({64, 33}, DType::F32, "record"), Tensor::zeros({33}, DType::BF16, "record"),
+                            Tensor::zeros({5}, DType::F32, "record")};
+  std::vector<View> views, outs;
+  for (const Tensor& x : xs) views.push_back(x.view()), outs.push_back(x.view());
+  device.sum_squares_many(views);
+  device.scale_many(std::span<const View>(views).first(2), std::span<const View>(outs).first(2), 0.5f);
+  device.sum_squares_many({});  // no tensors: no launch, nothing logged
+  device.scale_many({}, {}, 0.5f);
+  std::vector<KernelCall> log = device.log();
+  device.clear_log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].kernel, Kernel::SumSquaresMany);
+  ASSERT_EQ(log[0].operands.size(), 3u);
+  EXPECT_EQ(log[0].operands[1].shape, Shape{33});
+  EXPECT_EQ(log[0].operands[1].dtype, DType::BF16);
+  EXPECT_EQ(log[1].kernel, Kernel::ScaleMany);
+  ASSERT_EQ(log[1].operands.size(), 4u);  // x0, out0, x1, out1
+  EXPECT_EQ(log[1].operands[0].access, Access::Read);
+  EXPECT_EQ(log[1].operands[3].access, Access::Write);
+  EXPECT_EQ(log[1].operands[2].shape, Shape{33});
 }
 
 TEST(RecordBackend, OperandsCountBroadcastDimensionsOnce) {

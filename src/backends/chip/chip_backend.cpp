@@ -95,6 +95,8 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::LayerNormBackward:
     case Kernel::SgdMomentum:
     case Kernel::SumSquares:
+    case Kernel::SumSquaresMany:
+    case Kernel::ScaleMany:
     case Kernel::ScatterAlong:
     case Kernel::DropoutMask:
       return dtype == DType::F32 || dtype == DType::BF16;

@@ -26,7 +26,8 @@
 //   expanded), unary, unary_backward (relu, gelu), reduce (sum, max), softmax, log_softmax and
 //   layer_norm with their backwards (whole rows per tile; layer_norm_backward's weight and bias
 //   gradients are column sums by reduce_program), sgd_momentum, scatter_along, sum_squares
-//   (a compensated double-f32 sum, sum_squares_program.h), dropout_mask (vrandom draws at
+//   (a compensated double-f32 sum, sum_squares_program.h) and its multi-tensor sum_squares_many,
+//   scale_many (chip_kernels_foreach.cpp), dropout_mask (vrandom draws at
 //   base/random.h's counters, compared with p on the chip) and the fused bias_gelu with its
 //   backward (chip_kernels_fused.cpp); and in f32: adamw
 //   (bias corrections computed on the host and loaded as constants), cross_entropy with its
@@ -121,6 +122,11 @@ class ChipBackend : public ReferenceBackend {
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum,
                     float weight_decay) override;
   double sum_squares(const View& x) override;
+  // Multi-tensor kernels, one launch for the list (chip_kernels_foreach.cpp): the sum of squares
+  // of every view by one sum_squares_program over all of them; scale_many as one elementwise
+  // program over the views packed end to end (one launch per dtype among them).
+  double sum_squares_many(std::span<const View> xs) override;
+  void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) override;
   // vrandom draws, compared with p on the vector engine (chip_kernels_dropout.cpp).
   void dropout_mask(const View& mask, float p, uint64_t seed, uint64_t counter) override;
 

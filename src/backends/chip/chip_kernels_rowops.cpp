@@ -235,9 +235,9 @@ double ChipBackend::sum_squares(const View& x) {
   int64_t n = x.numel();
   if (n == 0) return 0.0;
   Launch l(*this, Kernel::SumSquares);
-  int64_t source = l.input(x, Layout::Full).hbm_addr;
+  compiler::SumSquaresSegment segment{l.input(x, Layout::Full).hbm_addr, x.dtype, n};
   int64_t partials = l.place(compiler::sum_squares_partials_bytes(chip())), result = l.place(8);
-  l.run(compiler::sum_squares_program(chip(), source, x.dtype, n, partials, result));
+  l.run(compiler::sum_squares_program(chip(), {&segment, 1}, partials, result));
   float hi_lo[2];
   l.fetch(hi_lo, result, 8);
   return static_cast<double>(hi_lo[0]) + static_cast<double>(hi_lo[1]);

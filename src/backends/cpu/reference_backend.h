@@ -45,6 +45,10 @@ class ReferenceBackend : public Backend {
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum, float weight_decay) override;
   double sum_squares(const View& x) override;
+  // The per-view kernels in list order (reference_foreach.cpp), so that a subclass's faster
+  // sum_squares and affine serve them too.
+  double sum_squares_many(std::span<const View> xs) override;
+  void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) override;
   // reference_fused.cpp
   void bias_gelu(const View& x, const View& bias, const View& y) override;
   void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx, const View& dbias) override;

@@ -37,16 +37,18 @@ void RecordBackend::copy_to_host(void* host_dst, const void*, size_t bytes) { st
 KernelCall RecordBackend::call(Kernel kernel, std::initializer_list<std::pair<const View*, Access>> operands) const {
   KernelCall c;
   c.kernel = kernel;
-  for (auto [view, access] : operands) {
-    KernelOperand o;
-    o.present = view->data != nullptr;
-    o.dtype = view->dtype;
-    o.shape = view->shape;
-    o.strides = view->strides;
-    o.access = access;
-    c.operands.push_back(std::move(o));
-  }
+  for (auto [view, access] : operands) c.operands.push_back(operand(*view, access));
   return c;
+}
+
+KernelOperand RecordBackend::operand(const View& view, Access access) {
+  KernelOperand o;
+  o.present = view.data != nullptr;
+  o.dtype = view.dtype;
+  o.shape = view.shape;
+  o.strides = view.strides;
+  o.access = access;
+  return o;
 }
 
 void RecordBackend::append(KernelCall call) {
@@ -198,6 +200,25 @@ void RecordBackend::sgd_momentum(const View& param, const View& grad, const View
 double RecordBackend::sum_squares(const View& x) {
   append(call(Kernel::SumSquares, {{&x, R}}));
   return 0.0;
+}
+
+double RecordBackend::sum_squares_many(std::span<const View> xs) {
+  if (xs.empty()) return 0.0;
+  KernelCall c = call(Kernel::SumSquaresMany, {});
+  for (const View& x : xs) c.operands.push_back(operand(x, R));
+  append(std::move(c));
+  return 0.0;
+}
+
+void RecordBackend::scale_many(std::span<const View> xs, std::span<const View> outs, float) {
+  TS_ASSERT(xs.size() == outs.size());
+  if (xs.empty()) return;
+  KernelCall c = call(Kernel::ScaleMany, {});
+  for (size_t i = 0; i < xs.size(); ++i) {
+    c.operands.push_back(operand(xs[i], R));
+    c.operands.push_back(operand(outs[i], W));
+  }
+  append(std::move(c));
 }
 
 void RecordBackend::bias_gelu(const View& x, const View& bias, const View& y) {

@@ -54,6 +54,9 @@ class RecordBackend : public Backend {
   void adamw(const View& param, const View& grad, const View& m, const View& v, const AdamWArgs& args) override;
   void sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum, float weight_decay) override;
   double sum_squares(const View& x) override;
+  // One call each, every view an operand; an empty list logs nothing (no launch).
+  double sum_squares_many(std::span<const View> xs) override;
+  void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) override;
   void bias_gelu(const View& x, const View& bias, const View& y) override;
   void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx, const View& dbias) override;
   void add_layer_norm(const View& x, const View& r, const View& weight, const View& bias, const View& s,
@@ -72,6 +75,7 @@ class RecordBackend : public Backend {
  private:
   void append(KernelCall call);
   KernelCall call(Kernel kernel, std::initializer_list<std::pair<const View*, Access>> operands) const;
+  static KernelOperand operand(const View& view, Access access);
 
   mutable std::mutex mutex_;
   std::vector<KernelCall> log_;

@@ -1,0 +1,65 @@
+// The chip backend's multi-tensor kernels (see chip_backend.h): a list of tensors in one launch,
+// where the per-tensor kernels take one launch, and its overhead, each.
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include "backends/chip/chip_backend.h"
+#include "backends/chip/chip_launch.h"
+#include "backends/chip/chip_plan_ops.h"
+#include "base/error.h"
+#include "compiler/sum_squares_program.h"
+
+namespace tessera {
+
+using chip_ops::Plan;
+
+double ChipBackend::sum_squares_many(std::span<const View> xs) {
+  int64_t total = 0;
+  for (const View& x : xs) total += x.numel();
+  if (total == 0) return 0.0;
+  Launch l(*this, Kernel::SumSquaresMany);
+  std::vector<compiler::SumSquaresSegment> segments;
+  for (const View& x : xs)
+    if (x.numel() > 0) segments.push_back({l.input(x, Plan::Layout::Full).hbm_addr, x.dtype, x.numel()});
+  int64_t partials = l.place(compiler::sum_squares_partials_bytes(chip())), result = l.place(8);
+  l.run(compiler::sum_squares_program(chip(), segments, partials, result));
+  float hi_lo[2];
+  l.fetch(hi_lo, result, 8);
+  return static_cast<double>(hi_lo[0]) + static_cast<double>(hi_lo[1]);
+}
+
+void ChipBackend::scale_many(std::span<const View> xs, std::span<const View> outs, float factor) {
+  TS_ASSERT(xs.size() == outs.size());
+  std::map<DType, std::vector<size_t>> by_dtype;  // the views of each dtype, in list order
+  for (size_t i = 0; i < xs.size(); ++i) {
+    TS_ASSERT(xs[i].shape == outs[i].shape && xs[i].dtype == outs[i].dtype);
+    TS_ASSERT(xs[i].is_contiguous() && outs[i].is_contiguous());
+    if (xs[i].numel() > 0) by_dtype[xs[i].dtype].push_back(i);
+  }
+  for (const auto& [dtype, members] : by_dtype) {
+    auto es = static_cast<int64_t>(dtype_size(dtype));
+    std::vector<int64_t> offsets;  // elements before each member in the packed array
+    int64_t total = 0;
+    for (size_t i : members) offsets.push_back(total), total += xs[i].numel();
+    std::vector<uint8_t> packed(static_cast<size_t>(total * es));
+    for (size_t k = 0; k < members.size(); ++k) {
+      const View& x = xs[members[k]];
+      std::memcpy(packed.data() + offsets[k] * es, x.data, static_cast<size_t>(x.numel() * es));
+    }
+    Launch l(*this, Kernel::ScaleMany);
+    // As affine(x, out, factor, 0), on the packed array as one row: the pass cuts it into tiles.
+    Plan p;
+    p.rows = 1, p.cols = total;
+    p.inputs = {{l.stage(packed.data(), total * es), Plan::Layout::Full, 0, dtype}};
+    p.constants = {factor, 0.0f};
+    p.ops = {chip_ops::binary_op(0, 0, p.constant_slot(0), isa::BinaryFn::Mul),
+             chip_ops::binary_op(0, 0, p.constant_slot(1), isa::BinaryFn::Add)};
+    int64_t result = l.place(total * es);
+    chip_ops::add_output(p, 0, result, dtype);
+    l.run(p);
+    for (size_t k = 0; k < members.size(); ++k) l.fetch_as(outs[members[k]], result + offsets[k] * es, dtype);
+  }
+}
+
+}  // namespace tessera
