@@ -20,6 +20,7 @@
 
 #include "base/error.h"
 #include "compiler/instructions.h"
+#include "compiler/program_key.h"
 
 namespace tessera::compiler {
 
@@ -199,6 +200,18 @@ isa::Program sum_squares_program(const arch::ChipSpec& chip, std::span<const Sum
     s.push_back(dma(hbm(out_addr + 4), spm(l.lo), 1, 4, 4, 4));
   }
   return program;
+}
+
+std::string sum_squares_key(std::span<const SumSquaresSegment> segments, int64_t partials_addr, int64_t out_addr) {
+  using Builder = isa::Program (*)(const arch::ChipSpec&, std::span<const SumSquaresSegment>, int64_t, int64_t);
+  static_assert(std::is_same_v<decltype(&sum_squares_program), Builder>,
+                "sum_squares_program's parameters changed: name every one in sum_squares_key");
+  static_assert(field_count<SumSquaresSegment>() == 3, "SumSquaresSegment changed: name every field in sum_squares_key");
+  ProgramKey k;
+  k << segments.size();
+  for (const SumSquaresSegment& s : segments) k << s.addr << s.dtype << s.n;
+  k << partials_addr << out_addr;
+  return k.take();
 }
 
 }  // namespace tessera::compiler

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "arch/chip.h"
 #include "base/dtype.h"
@@ -26,6 +27,9 @@ struct SumSquaresSegment {
 // holds 8 bytes per core for the cross-core step.
 isa::Program sum_squares_program(const arch::ChipSpec& chip, std::span<const SumSquaresSegment> segments,
                                  int64_t partials_addr, int64_t out_addr);
+
+// The program cache's key (program_cache.h) of sum_squares_program's arguments but the chip.
+std::string sum_squares_key(std::span<const SumSquaresSegment> segments, int64_t partials_addr, int64_t out_addr);
 
 // The HBM bytes sum_squares_program needs at partials_addr.
 int64_t sum_squares_partials_bytes(const arch::ChipSpec& chip);

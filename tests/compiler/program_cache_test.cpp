@@ -11,6 +11,7 @@
 
 #include "arch/chip_loader.h"
 #include "compiler/attention_program.h"
+#include "compiler/sum_squares_program.h"
 #include "compiler/conv_program.h"
 #include "compiler/embedding_program.h"
 #include "compiler/pool_program.h"
@@ -343,6 +344,29 @@ TEST(ProgramKeyTest, ReduceKeyNamesEveryArgument) {
       {"x_dtype", [](A& a) { a.x_dtype = other(a.x_dtype); }},
       {"out_dtype", [](A& a) { a.out_dtype = other(a.out_dtype); }}};
   expect_key_names_every_field<A>([] { return ReduceArgs{}; }, key, build, changes, field_count<ReduceArgs>());
+}
+
+// sum_squares_program's arguments but the chip: two segments, each field of each.
+struct SumSquaresArgs {
+  std::vector<SumSquaresSegment> segments{{0, DType::F32, 3000}, {0x20000, DType::BF16, 700}};
+  int64_t partials = 0x40000, out = 0x50000;
+};
+
+TEST(ProgramKeyTest, SumSquaresKeyNamesEveryArgument) {
+  arch::ChipSpec t1 = chip();
+  auto key = [](const SumSquaresArgs& a) { return sum_squares_key(a.segments, a.partials, a.out); };
+  auto build = [&](const SumSquaresArgs& a) { return sum_squares_program(t1, a.segments, a.partials, a.out); };
+  using A = SumSquaresArgs;
+  std::vector<Change<A>> changes = {
+      {"segments (one more)", [](A& a) { a.segments.push_back({0x30000, DType::F32, 10}); }},
+      {"segments[0].addr", [](A& a) { a.segments[0].addr += 256; }},
+      {"segments[1].dtype", [](A& a) { a.segments[1].dtype = DType::F32; }},
+      {"segments[1].n", [](A& a) { ++a.segments[1].n; }},
+      {"partials", [](A& a) { a.partials += 256; }},
+      {"out", [](A& a) { a.out += 256; }}};
+  // The segment list's length and the three fields of a segment, then the two addresses.
+  expect_key_names_every_field<A>([] { return SumSquaresArgs{}; }, key, build, changes,
+                                  1 + field_count<SumSquaresSegment>() + 2);
 }
 
 }  // namespace

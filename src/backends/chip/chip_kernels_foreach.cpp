@@ -23,7 +23,8 @@ double ChipBackend::sum_squares_many(std::span<const View> xs) {
   for (const View& x : xs)
     if (x.numel() > 0) segments.push_back({l.input(x, Plan::Layout::Full).hbm_addr, x.dtype, x.numel()});
   int64_t partials = l.place(compiler::sum_squares_partials_bytes(chip())), result = l.place(8);
-  l.run(compiler::sum_squares_program(chip(), segments, partials, result));
+  l.run(programs_.program(chip(), "sum_squares", compiler::sum_squares_key(segments, partials, result),
+                          [&] { return compiler::sum_squares_program(chip(), segments, partials, result); }));
   float hi_lo[2];
   l.fetch(hi_lo, result, 8);
   return static_cast<double>(hi_lo[0]) + static_cast<double>(hi_lo[1]);

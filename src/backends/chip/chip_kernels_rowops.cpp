@@ -237,7 +237,8 @@ double ChipBackend::sum_squares(const View& x) {
   Launch l(*this, Kernel::SumSquares);
   compiler::SumSquaresSegment segment{l.input(x, Layout::Full).hbm_addr, x.dtype, n};
   int64_t partials = l.place(compiler::sum_squares_partials_bytes(chip())), result = l.place(8);
-  l.run(compiler::sum_squares_program(chip(), {&segment, 1}, partials, result));
+  l.run(programs_.program(chip(), "sum_squares", compiler::sum_squares_key({&segment, 1}, partials, result),
+                          [&] { return compiler::sum_squares_program(chip(), {&segment, 1}, partials, result); }));
   float hi_lo[2];
   l.fetch(hi_lo, result, 8);
   return static_cast<double>(hi_lo[0]) + static_cast<double>(hi_lo[1]);
