@@ -11,6 +11,7 @@
 #include "base/random.h"
 #include "sim/exec_context.h"
 #include "sim/stochastic_round.h"
+#include "sim/transpose_kernel.h"
 #include "sim/vector_kernels.h"
 
 namespace tessera::sim {
@@ -131,18 +132,6 @@ void vconvert(const ExecContext& ctx) {
   store(dst, dst_dtype, x.data(), n);
 }
 
-// dst (cols x rows) from src (rows x cols), in blocks of src and of dst that stay in cache together.
-template <typename T>
-void transpose(uint8_t* dst_bytes, const uint8_t* src_bytes, int64_t rows, int64_t cols) {
-  auto* dst = reinterpret_cast<T*>(dst_bytes);
-  const auto* src = reinterpret_cast<const T*>(src_bytes);
-  constexpr int64_t kBlock = 32;
-  for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
-    for (int64_t j0 = 0; j0 < cols; j0 += kBlock)
-      for (int64_t i = i0; i < std::min(rows, i0 + kBlock); ++i)
-        for (int64_t j = j0; j < std::min(cols, j0 + kBlock); ++j) dst[j * rows + i] = src[i * cols + j];
-}
-
 void vtranspose(const ExecContext& ctx) {
   int64_t rows = ctx.count(2), cols = ctx.count(3);
   DType dtype = ctx.dtype(4);
@@ -150,13 +139,7 @@ void vtranspose(const ExecContext& ctx) {
   uint8_t* dst = ctx.tile(0, cols, rows, dtype);
   const uint8_t* src = ctx.tile(1, rows, cols, dtype);
   if (overlaps(dst, rows * cols * element, src, rows * cols * element)) fault("dst and src overlap");
-  switch (element) {
-    case 1: return transpose<uint8_t>(dst, src, rows, cols);
-    case 2: return transpose<uint16_t>(dst, src, rows, cols);
-    case 4: return transpose<uint32_t>(dst, src, rows, cols);
-    case 8: return transpose<uint64_t>(dst, src, rows, cols);
-  }
-  TS_ASSERT(!"an element size of 1, 2, 4 or 8 bytes");
+  transpose_elements(dst, src, rows, cols, element);
 }
 
 // The i32 indices, each checked to lie in [0, entries), copied before anything is written.
