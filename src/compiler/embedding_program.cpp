@@ -35,12 +35,31 @@ void plan_embedding(const arch::ChipSpec& chip, EmbeddingPlan& p, int64_t count,
   int64_t row = p.channels * (backward ? 4 + (f32 ? 0 : 2) : es);  // a table row in the scratchpad
   int64_t per_id = p.channels * (backward ? 4 + (f32 ? 0 : 2) : es) + 4;
   int64_t room = chip.scratchpad_bytes - 8 * kAlign;
-  p.block_rows = std::min({p.vocab, ceil_div(p.vocab, chip.cores), room / 2 / row});
+  // Backward: blocks spread over the cores (each writes its own rows of dtable back). Forward:
+  // the whole table in one block when it fits (split_by_position spreads its ids).
+  bool whole_table = !backward && p.vocab <= room / 2 / row;
+  p.block_rows = whole_table ? p.vocab : std::min({p.vocab, ceil_div(p.vocab, chip.cores), room / 2 / row});
   if (p.block_rows < 1)
     fail("embedding on chip {}: a table row of {} channels does not fit its {} bytes of scratchpad", chip.name,
          p.channels, chip.scratchpad_bytes);
   p.chunk = std::min(std::max<int64_t>(count, 1), (room - p.block_rows * row) / per_id);
   TS_ASSERT(p.chunk >= 1);
+}
+
+void split_by_position(const arch::ChipSpec& chip, EmbeddingPlan& p) {
+  constexpr int64_t kMinIds = 16;  // ids per block at least: each block loads the whole table
+  if (p.blocks.size() != 1 || p.block_rows != p.vocab) return;
+  EmbeddingPlan::Block whole = std::move(p.blocks.front());
+  auto count = static_cast<int64_t>(whole.positions.size());
+  int64_t parts = std::max<int64_t>(1, std::min(chip.cores, count / kMinIds));
+  p.blocks.clear();
+  for (int64_t k = 0; k < parts; ++k) {
+    int64_t lo = count * k / parts, hi = count * (k + 1) / parts;
+    EmbeddingPlan::Block b;
+    b.v0 = whole.v0, b.rows = whole.rows, b.first = whole.first + lo;
+    b.positions.assign(whole.positions.begin() + lo, whole.positions.begin() + hi);
+    p.blocks.push_back(std::move(b));
+  }
 }
 
 namespace {

@@ -1,7 +1,9 @@
 // Embedding lookups on the vector engine. The table (V, C) is cut into blocks of rows that fit
 // the scratchpad; the ids that fall in a block are staged, in order, as i32 row indices into it.
 // Forward: each block with ids is loaded once and vgather fetches its ids' rows, which DMA
-// writes to their output rows. Backward: each block of dtable with ids is loaded, the dout rows
+// writes to their output rows; a table that fits the scratchpad whole is one block, loaded by
+// every core, and its ids are cut into runs of consecutive positions, one run per core, so
+// each chunk of output rows is one DMA. Backward: each block of dtable with ids is loaded, the dout rows
 // of its ids are scatter-added in order (vscatter_add, f32, so repeated ids add up) and the
 // block is written back. Blocks go to the cores in turn, so no two cores write the same rows.
 #pragma once
@@ -30,6 +32,9 @@ struct EmbeddingPlan {
 
 // Block and chunk sizes for `count` ids; an Error when one table row does not fit.
 void plan_embedding(const arch::ChipSpec& chip, EmbeddingPlan& plan, int64_t count, bool backward);
+// A forward plan with one block holding the whole table: its ids (in position order) cut into
+// up to chip.cores blocks of consecutive positions, of the same table rows.
+void split_by_position(const arch::ChipSpec& chip, EmbeddingPlan& plan);
 isa::Program embedding_program(const arch::ChipSpec& chip, const EmbeddingPlan& plan);
 isa::Program embedding_backward_program(const arch::ChipSpec& chip, const EmbeddingPlan& plan);
 // Every field of `plan`, its blocks' ids included, as a program cache key (program_key.h): the

@@ -3,14 +3,17 @@
 // in order), bf16 tables, and a table too wide for the scratchpad.
 #include "backends/chip/chip_backend.h"
 
+#include "arch/chip_loader.h"
 #include "base/error.h"
+#include "compiler/embedding_program.h"
 #include "kernel_harness.h"
 
 namespace tessera::test {
 namespace {
 
 TEST(ChipEmbedding, BlocksOverTheCoresAndRepeatedIdsAddUp) {
-  // 5000 ids over a (1000, 96) table: 32 blocks of 32 rows; ids 0..9 repeat about 250 times.
+  // 5000 ids over a (1000, 96) table: 32 blocks of 32 rows (on t1 the forward takes the table
+  // whole and cuts the ids by position); ids 0..9 repeat about 250 times.
   const int64_t count = 5000, vocab = 1000, channels = 96;
   std::vector<float> ids = random_ints(count, 21, 0, vocab);
   for (int64_t i = 0; i < count; i += 2) ids[i] = static_cast<float>(i / 2 % 10);
@@ -30,6 +33,39 @@ TEST(ChipEmbedding, BlocksOverTheCoresAndRepeatedIdsAddUp) {
           },
           // About 250 repeats summed in f32 in the same order as cpu-ref's double sum.
           plus_abs(storage_tolerance(dtype), 1e-6 * 250), std::string("embedding on ") + device);
+}
+
+// A forward over a table that fits the scratchpad whole: the ids in runs of consecutive
+// positions, one per core (16 ids each at least), each core storing its output rows with one DMA.
+TEST(ChipEmbedding, AWholeTableForwardCutsTheIdsByPosition) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  const int64_t count = 256;
+  compiler::EmbeddingPlan p;
+  p.vocab = 73, p.channels = 128, p.dtype = DType::F32;
+  compiler::plan_embedding(t1, p, count, false);
+  ASSERT_EQ(p.block_rows, p.vocab);
+  compiler::EmbeddingPlan::Block whole{0, p.vocab, 0, {}};
+  for (int64_t i = 0; i < count; ++i) whole.positions.push_back(i);
+  p.blocks = {whole};
+  compiler::split_by_position(t1, p);
+  ASSERT_EQ(p.blocks.size(), 16u);
+  for (size_t k = 0; k < p.blocks.size(); ++k) {
+    const compiler::EmbeddingPlan::Block& b = p.blocks[k];
+    EXPECT_EQ(b.v0, 0);
+    EXPECT_EQ(b.rows, p.vocab);
+    EXPECT_EQ(b.first, static_cast<int64_t>(k) * 16);
+    EXPECT_EQ(b.positions, std::vector<int64_t>(whole.positions.begin() + b.first,
+                                                whole.positions.begin() + b.first + 16));
+  }
+  p.table = 0, p.rows = 0x100000, p.indices = 0x200000;
+  isa::Program program = compiler::embedding_program(t1, p);
+  ASSERT_EQ(program.cores.size(), 16u);
+  for (const auto& core : program.cores) {
+    int stores = 0;
+    for (const isa::Instruction& inst : core)
+      if (inst.op == isa::Opcode::DmaCopy && inst.operands[0].addr.space == isa::Space::Hbm) ++stores;
+    EXPECT_EQ(stores, 1);
+  }
 }
 
 TEST(ChipEmbedding, ARowWiderThanTheScratchpadIsAnError) {

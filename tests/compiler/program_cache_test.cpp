@@ -249,11 +249,12 @@ TEST(ProgramKeyTest, MaxPoolBackwardKeyNamesEveryField) {
       field_count<PoolBackward>() - 1 + field_count<PoolGeometry>());
 }
 
-// The plan of ids {3, 7, 3, 40, 41, 12} into a (50, 16) table, its blocks those with ids.
+// The plan of ids {3, 7, 3, 40000, 41000, 12} into a (50000, 16) table, its blocks those with
+// ids: three, as the table is larger than the scratchpad takes whole.
 EmbeddingPlan embedding_args(const arch::ChipSpec& chip, bool backward) {
-  std::vector<int64_t> ids = {3, 7, 3, 40, 41, 12};
+  std::vector<int64_t> ids = {3, 7, 3, 40000, 41000, 12};
   EmbeddingPlan p;
-  p.vocab = 50, p.channels = 16, p.dtype = DType::F32;
+  p.vocab = 50000, p.channels = 16, p.dtype = DType::F32;
   plan_embedding(chip, p, static_cast<int64_t>(ids.size()), backward);
   for (int64_t v0 = 0; v0 < p.vocab; v0 += p.block_rows) {
     EmbeddingPlan::Block b;
@@ -264,6 +265,7 @@ EmbeddingPlan embedding_args(const arch::ChipSpec& chip, bool backward) {
     if (!b.positions.empty()) p.blocks.push_back(std::move(b));
   }
   p.table = 0, p.rows = 0x10000, p.indices = 0x20000;
+  EXPECT_GE(p.blocks.size(), 2u) << "the changes below edit a second block";
   return p;
 }
 

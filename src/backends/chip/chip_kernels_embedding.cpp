@@ -52,6 +52,7 @@ void ChipBackend::embedding(const View& ids, const View& table, const View& out)
   for (int64_t i = 0; i < count; ++i) id_values[i] = load_index(ids, i);
   std::vector<int32_t> local;
   compiler::EmbeddingPlan p = plan_ids(chip(), table, id_values, false, local);
+  compiler::split_by_position(chip(), p);
   Launch l(*this, Kernel::Embedding);
   p.table = l.stage_as(table, table.dtype);
   p.indices = l.stage(local.data(), count * 4);
