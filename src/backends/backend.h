@@ -92,6 +92,7 @@ class Backend {
   virtual void copy(const View& src, const View& dst) = 0;
   virtual void fill(const View& dst, double value) = 0;
   // out = a op b; a and b may carry broadcast (zero) strides for out's shape; out contiguous.
+  // out may be a itself (same memory and strides): the backward pass sums gradients in place.
   virtual void binary(BinaryOp op, const View& a, const View& b, const View& out) = 0;
   virtual void unary(UnaryOp op, const View& x, const View& out) = 0;
   // grad_in = grad_out * d op(x)/dx for Relu and Gelu (tanh form).

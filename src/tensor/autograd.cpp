@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "base/error.h"
+#include "tensor/dispatch.h"
 #include "tensor/ops.h"
 
 namespace tessera {
@@ -43,9 +44,20 @@ void record(const Tensor& output, const char* op, std::vector<Tensor> inputs,
 
 namespace {
 
-// Gradients arriving at a tensor are summed; the first one is kept as is (no copy).
+// Gradients arriving at a tensor are summed; the first one is kept as is (no copy). A running
+// sum that no one else can see is added to in place (the same kernel and values as add), so
+// that a large gradient, such as an embedding table's, is not held three times: sum, addend
+// and new sum.
 void accumulate(Tensor& slot, const Tensor& grad) {
-  slot = slot.defined() ? add(slot, grad) : grad;
+  if (!slot.defined()) {
+    slot = grad;
+  } else if (slot.sole_owner() && slot.is_contiguous() && slot.shape() == grad.shape() &&
+             slot.dtype() == grad.dtype() && slot.device() == grad.device()) {
+    Tensor addend = grad.contiguous();
+    kernel_backend(slot, Kernel::Binary).binary(BinaryOp::Add, slot.view(), addend.view(), slot.view());
+  } else {
+    slot = add(slot, grad);
+  }
 }
 
 }  // namespace
@@ -109,6 +121,7 @@ void run_backward(const Tensor& root, const Tensor& seed) {
         accumulate(slot(input), typed);
       } else {
         Tensor leaf = input.grad();
+        input.set_grad(Tensor());  // leaves `leaf` the only handle, for an in-place sum
         accumulate(leaf, typed);
         input.set_grad(leaf);
       }

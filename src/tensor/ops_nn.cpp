@@ -132,8 +132,20 @@ Tensor embedding(const Tensor& ids_in, const Tensor& table) {
   kernel_backend(t, Kernel::Embedding).embedding(ids.view(), t.view(), out.view());
   Shape table_shape = table.shape();
   DType dtype = table.dtype();
-  record(out, "embedding", {ids_in, table}, [ids, table_shape, dtype](const Tensor& g) {
+  record(out, "embedding", {ids_in, table}, [ids, table, table_shape, dtype](const Tensor& g) {
     Tensor gc = cast(g, dtype).contiguous();
+    // A leaf table whose gradient sum no one else holds (GPT-2's, which its tied output head
+    // gave first) takes the rows in place: no zeroed table-sized tensor and no second sum.
+    if (!table.grad_fn() && table.requires_grad()) {
+      Tensor sum = table.grad();
+      table.set_grad(Tensor());
+      bool in_place = sum.defined() && sum.sole_owner() && sum.is_contiguous() && sum.dtype() == dtype &&
+                      sum.device() == gc.device();
+      if (in_place)
+        kernel_backend(gc, Kernel::EmbeddingBackward).embedding_backward(ids.view(), gc.view(), sum.view());
+      table.set_grad(sum);
+      if (in_place) return std::vector<Tensor>{Tensor(), Tensor()};
+    }
     Tensor dtable = Tensor::zeros(table_shape, dtype, gc.device());
     kernel_backend(gc, Kernel::EmbeddingBackward).embedding_backward(ids.view(), gc.view(), dtable.view());
     return std::vector<Tensor>{Tensor(), dtable};

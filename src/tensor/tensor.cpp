@@ -182,6 +182,9 @@ Tensor& Tensor::set_requires_grad(bool enabled) {
 }
 
 Tensor Tensor::grad() const { return checked(impl_).grad; }
+bool Tensor::sole_owner() const {
+  return impl_ && impl_.use_count() == 1 && impl_->storage.use_count() == 1;
+}
 void Tensor::set_grad(const Tensor& grad) const { checked(impl_).grad = grad; }
 void Tensor::zero_grad() const { checked(impl_).grad = Tensor(); }
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_).grad_fn; }

@@ -82,6 +82,9 @@ class Tensor {
   void fill_(double value) const;
 
   TensorImpl* impl() const { return impl_.get(); }
+  // True when this handle is the only one on its data: no other handle, view or saved copy
+  // can see a write to it (the backward pass then sums gradients in place).
+  bool sole_owner() const;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
  private:

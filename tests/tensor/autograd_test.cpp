@@ -87,6 +87,29 @@ TEST_P(AutogradTest, BackwardOfANonScalarNeedsASeed) {
                         "backward() on a tensor that does not require gradients");
 }
 
+// Sums are added to in place only when no one else holds them: an embedding table used twice
+// (as GPT-2's is, by its output head) gets both gradients, and a gradient the caller kept from
+// an earlier pass keeps its values.
+TEST_P(AutogradTest, ATableUsedTwiceSumsBothGradientsAndHeldGradientsStay) {
+  Tensor table = tensor({1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}, {3, 2});
+  table.set_requires_grad(true);
+  Tensor rows = ids({0, 2, 0}, {3});
+  Tensor w = tensor({1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}, {3, 2});
+  Tensor c = tensor({0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}, {3, 2});
+  auto pass = [&] { sum(add(mul(embedding(rows, table), w), mul(table, c))).backward(); };
+  pass();  // rows 0 and 2 of w land on rows 0, 2 and 0 of the table, plus c everywhere
+  std::vector<float> once = {6.5f, 8.5f, 0.5f, 0.5f, 3.5f, 4.5f};
+  expect_close(table.grad().to_floats(), once, {0.0, 0.0}, "one pass");
+  Tensor held = table.grad();
+  pass();
+  expect_close(held.to_floats(), once, {0.0, 0.0}, "held from the first pass");
+  held = Tensor();
+  pass();
+  std::vector<float> thrice(once.size());
+  for (size_t i = 0; i < once.size(); ++i) thrice[i] = 3.0f * once[i];
+  expect_close(table.grad().to_floats(), thrice, {0.0, 0.0}, "three passes");
+}
+
 INSTANTIATE_FOR_BACKENDS(AutogradTest);
 
 }  // namespace
