@@ -11,6 +11,7 @@
 #include <string>
 
 #include "backends/chip/chip_backend.h"
+#include "base/error.h"
 #include "nn/optimizer.h"
 #include "tensor/dispatch.h"
 #include "tensor/foreach.h"
