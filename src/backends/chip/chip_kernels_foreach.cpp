@@ -101,14 +101,12 @@ void ChipBackend::adamw_many(std::span<const View> params, std::span<const View>
     p.rows = 1, p.cols = total;
     for (const std::vector<View>& list : operands) p.inputs.push_back({l.stage_f32(list), Plan::Layout::Full, 0});
     chip_ops::adamw_ops(p, args[members[0]]);
-    int64_t results[3];
-    for (int j = 0; j < 3; ++j) {
-      results[j] = l.place(total * 4);
-      chip_ops::add_output(p, updated[j], results[j], DType::F32);
-    }
+    // Param, m and v written back where they were read (each tile stored after its loads):
+    // three fewer arrays of the group's size in the launch's workspace.
+    for (int slot : updated) chip_ops::add_output(p, slot, p.inputs[slot].hbm_addr, DType::F32);
     l.run(p);
     for (size_t k = 0; k < members.size(); ++k)
-      for (int j = 0; j < 3; ++j) l.fetch_as(operands[updated[j]][k], results[j] + offsets[k] * 4, DType::F32);
+      for (int slot : updated) l.fetch_as(operands[slot][k], p.inputs[slot].hbm_addr + offsets[k] * 4, DType::F32);
   }
 }
 
