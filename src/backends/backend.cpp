@@ -28,7 +28,7 @@ const char* kernel_name(Kernel kernel) {
       "embedding_backward", "attention", "attention_backward", "matmul", "conv2d",
       "conv2d_backward", "max_pool2d", "max_pool2d_backward", "dropout_mask", "adamw",
       "sgd_momentum", "sum_squares", "bias_gelu", "bias_gelu_backward", "add_layer_norm",
-      "add_layer_norm_backward", "sum_squares_many", "scale_many"};
+      "add_layer_norm_backward", "sum_squares_many", "scale_many", "adamw_many"};
   static_assert(sizeof(names) / sizeof(names[0]) == static_cast<size_t>(Kernel::Count));
   return names[static_cast<size_t>(kernel)];
 }

@@ -43,7 +43,7 @@ enum class Kernel {
   SoftmaxBackward, LogSoftmax, LogSoftmaxBackward, CrossEntropy, CrossEntropyBackward, LayerNorm,
   LayerNormBackward, Embedding, EmbeddingBackward, Attention, AttentionBackward, Matmul, Conv2d,
   Conv2dBackward, MaxPool2d, MaxPool2dBackward, DropoutMask, AdamW, SgdMomentum, SumSquares,
-  BiasGelu, BiasGeluBackward, AddLayerNorm, AddLayerNormBackward, SumSquaresMany, ScaleMany,
+  BiasGelu, BiasGeluBackward, AddLayerNorm, AddLayerNormBackward, SumSquaresMany, ScaleMany, AdamWMany,
   Count
 };
 const char* kernel_name(Kernel kernel);
@@ -165,12 +165,16 @@ class Backend {
   virtual double sum_squares(const View& x) = 0;
 
   // Multi-tensor ("foreach") kernels: one call, and on a device one launch, for a list of
-  // tensors (gradient clipping). `supports` is asked with each view's dtype.
+  // tensors (gradient clipping, AdamW). `supports` is asked with each view's dtype.
   // The sum of sum_squares over the views (0 for an empty list).
   virtual double sum_squares_many(std::span<const View> xs) = 0;
   // outs[i] = xs[i] * factor, elementwise as affine(xs[i], outs[i], factor, 0) computes it
   // (xs and outs of one length, each pair of one shape and dtype).
   virtual void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) = 0;
+  // adamw(params[i], grads[i], ms[i], vs[i], args[i]) for each i, bit for bit (the lists of one
+  // length, the i-th views of one shape; no two parameters or moments share memory).
+  virtual void adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,
+                          std::span<const View> vs, std::span<const AdamWArgs> args) = 0;
 
   // Fused kernels (one memory pass where the unfused ops take several).
   // x (rows, n), bias (n) -> y (rows, n) = gelu(x + bias), tanh form; x + bias stays f32.

@@ -34,22 +34,24 @@ AdamW::AdamW(NamedTensors params, const AdamWOptions& options)
   }
 }
 
+// One multi-tensor kernel for all parameters (a launch per distinct weight decay on a device).
 void AdamW::step() {
   NoGradGuard no_grad;
   ++step_count;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const auto& [name, p] = params_[i];
-    Tensor g = usable_grad(name, p);
-    if (!g.defined()) continue;
-    AdamWArgs args;
-    args.lr = lr;
-    args.beta1 = options_.beta1;
-    args.beta2 = options_.beta2;
-    args.eps = options_.eps;
-    args.weight_decay = options_.decay_matrices_only && p.dim() < 2 ? 0.0f : options_.weight_decay;
-    args.step = step_count;
-    kernel_backend(p, Kernel::AdamW).adamw(p.view(), g.view(), m_[i].view(), v_[i].view(), args);
+  std::vector<Tensor> params, grads;
+  std::vector<AdamWArgs> args;
+  for (const auto& [name, p] : params_) {
+    params.push_back(p);
+    grads.push_back(usable_grad(name, p));
+    AdamWArgs& a = args.emplace_back();
+    a.lr = lr;
+    a.beta1 = options_.beta1;
+    a.beta2 = options_.beta2;
+    a.eps = options_.eps;
+    a.weight_decay = options_.decay_matrices_only && p.dim() < 2 ? 0.0f : options_.weight_decay;
+    a.step = step_count;
   }
+  foreach_adamw(params, grads, m_, v_, args);
 }
 
 NamedTensors AdamW::state() const {

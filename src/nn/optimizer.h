@@ -28,6 +28,8 @@ struct AdamWOptions {
   bool decay_matrices_only = false;  // nanoGPT convention: only tensors with >= 2 dims
 };
 
+// Like PyTorch's foreach AdamW, a step is one multi-tensor kernel for all parameters
+// (tensor/foreach.h), bit for bit the per-tensor updates.
 class AdamW : public Optimizer {
  public:
   AdamW(NamedTensors params, const AdamWOptions& options);

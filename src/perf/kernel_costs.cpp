@@ -40,7 +40,8 @@ double ops_per_element(const KernelCall& call) {
     case Kernel::LayerNormBackward: return 12;
     case Kernel::Embedding: return 0;
     case Kernel::DropoutMask: return 16;  // a counter-based hash per element
-    case Kernel::AdamW: return 16;        // moments, bias correction, sqrt, division, decay
+    case Kernel::AdamW:
+    case Kernel::AdamWMany: return 16;  // moments, bias correction, sqrt, division, decay
     case Kernel::SgdMomentum: return 4;
     case Kernel::SumSquares:
     case Kernel::SumSquaresMany: return 2;
@@ -81,9 +82,10 @@ const KernelOperand& largest_operand(const KernelCall& call) {
   });
 }
 
-// The elements a kernel computes: its largest operand's, or all its inputs' for a multi-tensor kernel.
+// The elements a kernel computes: its largest operand's, or for a multi-tensor kernel the sum of its read-only
+// operands' (adamw_many: its gradients).
 int64_t work_elements(const KernelCall& call) {
-  if (call.kernel != Kernel::SumSquaresMany && call.kernel != Kernel::ScaleMany)
+  if (call.kernel != Kernel::SumSquaresMany && call.kernel != Kernel::ScaleMany && call.kernel != Kernel::AdamWMany)
     return largest_operand(call).distinct_elements();
   int64_t n = 0;
   for (const KernelOperand& o : call.operands)

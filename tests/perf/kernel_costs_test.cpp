@@ -145,6 +145,25 @@ TEST(KernelCosts, MultiTensorKernelsCountEveryTensor) {
                     operand({3000}, DType::F32), operand({3000}, DType::F32, Access::Write)};
   EXPECT_EQ(model.cost(scale).bytes, 2 * (1000 + 3000) * 4);
   EXPECT_DOUBLE_EQ(model.cost(scale).flops, 2.0 * (1000 + 3000));  // as affine: a multiply and an add
+
+  // AdamW over two tensors: each one's param, m and v read and written, its gradient read; the
+  // work of both, and one launch where the per-tensor kernel pays two.
+  KernelCall adamw;
+  adamw.kernel = Kernel::AdamWMany;
+  KernelCall singles[2];
+  for (int64_t n : {int64_t{1000}, int64_t{3000}}) {
+    std::vector<KernelOperand> ops = {operand({n}, DType::F32, Access::ReadWrite), operand({n}, DType::F32),
+                                      operand({n}, DType::F32, Access::ReadWrite),
+                                      operand({n}, DType::F32, Access::ReadWrite)};
+    adamw.operands.insert(adamw.operands.end(), ops.begin(), ops.end());
+    singles[n == 1000 ? 0 : 1].kernel = Kernel::AdamW;
+    singles[n == 1000 ? 0 : 1].operands = ops;
+  }
+  EXPECT_EQ(model.cost(adamw).bytes, (2 + 1 + 2 + 2) * 4 * (1000 + 3000));
+  EXPECT_DOUBLE_EQ(model.cost(adamw).flops, 16.0 * (1000 + 3000));
+  EXPECT_DOUBLE_EQ(model.cost(adamw).flops, model.cost(singles[0]).flops + model.cost(singles[1]).flops);
+  EXPECT_DOUBLE_EQ(model.cost(adamw).launch_s, t1.launch_overhead_s);
+  EXPECT_LT(model.cost(adamw).seconds, model.cost(singles[0]).seconds + model.cost(singles[1]).seconds);
 }
 
 TEST(KernelCosts, EmbeddingReadsOnlyTheRowsItGathers) {

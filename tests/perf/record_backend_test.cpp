@@ -37,8 +37,12 @@ TEST(RecordBackend, GptStepLogsTheKernelsOfItsArchitecture) {
   EXPECT_EQ(count(log, Kernel::EmbeddingBackward), 2);
   EXPECT_EQ(count(log, Kernel::CrossEntropy), 1);
   EXPECT_EQ(count(log, Kernel::CrossEntropyBackward), 1);
-  // One AdamW update per parameter tensor: wte, wpe, 12 per block, ln_f.
-  EXPECT_EQ(count(log, Kernel::AdamW), 2 + 12 * L + 2);
+  // One multi-tensor AdamW update for all parameter tensors (wte, wpe, 12 per block, ln_f), each
+  // with its param, grad, m and v.
+  EXPECT_EQ(count(log, Kernel::AdamW), 0);
+  ASSERT_EQ(count(log, Kernel::AdamWMany), 1);
+  auto adamw = std::find_if(log.begin(), log.end(), [](const KernelCall& k) { return k.kernel == Kernel::AdamWMany; });
+  EXPECT_EQ(adamw->operands.size(), 4u * (2 + 12 * L + 2));
 
   // The head's forward product: (B T, C) @ (V, C)^T, one GEMM with the batch folded into M.
   auto head = std::find_if(log.begin(), log.end(), [&](const KernelCall& k) {
@@ -81,6 +85,24 @@ TEST(RecordBackend, MultiTensorKernelsLogOneCallWithEveryTensor) {
   EXPECT_EQ(log[1].operands[0].access, Access::Read);
   EXPECT_EQ(log[1].operands[3].access, Access::Write);
   EXPECT_EQ(log[1].operands[2].shape, Shape{33});
+}
+
+TEST(RecordBackend, AdamWManyLogsOneCallWithEachTensorsFourOperands) {
+  RecordBackend& device = record_backend();
+  device.clear_log();
+  std::vector<Tensor> xs = {Tensor::zeros({64, 33}, DType::F32, "record"), Tensor::zeros({33}, DType::F32, "record")};
+  std::vector<View> views;
+  for (const Tensor& x : xs) views.push_back(x.view());
+  device.adamw_many(views, views, views, views, std::vector<AdamWArgs>(2));
+  device.adamw_many({}, {}, {}, {}, {});  // no tensors: nothing logged
+  std::vector<KernelCall> log = device.log();
+  device.clear_log();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].kernel, Kernel::AdamWMany);
+  ASSERT_EQ(log[0].operands.size(), 8u);  // param, grad, m, v of each tensor in turn
+  const Access expected[] = {Access::ReadWrite, Access::Read, Access::ReadWrite, Access::ReadWrite};
+  for (size_t k = 0; k < 8; ++k) EXPECT_EQ(log[0].operands[k].access, expected[k % 4]) << "operand " << k;
+  EXPECT_EQ(log[0].operands[4].shape, Shape{33});
 }
 
 TEST(RecordBackend, OperandsCountBroadcastDimensionsOnce) {

@@ -70,6 +70,7 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
     case Kernel::AttentionBackward:
       return (dtype == DType::F32 || dtype == DType::BF16) && chip().supports(arch::MatrixDtype::bf16);
     case Kernel::AdamW:
+    case Kernel::AdamWMany:
     case Kernel::CrossEntropy:
     case Kernel::ReduceMax:
     case Kernel::CrossEntropyBackward:
@@ -125,19 +126,45 @@ int64_t ChipBackend::Staging::place(int64_t bytes) {
 }
 
 int64_t ChipBackend::stage(Staging& hbm, const void* host, int64_t bytes) {
+  int64_t addr = place_staged(hbm, bytes);
+  write_staged(addr, host, bytes);
+  return addr;
+}
+
+int64_t ChipBackend::place_staged(Staging& hbm, int64_t bytes) {
   int64_t addr = hbm.place(bytes);
   if (addr + bytes > chip().hbm_bytes)
     fail("device '{}': a launch needs more than the chip's {} bytes of HBM", name(), chip().hbm_bytes);
+  return addr;
+}
+
+void ChipBackend::write_staged(int64_t addr, const void* host, int64_t bytes) {
   device_->simulator().memory().hbm().write(addr, host, bytes);
   std::lock_guard lock(staged_mutex_);
   staged_bytes_ += bytes;
-  return addr;
 }
 
 int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) {
   if (v.dtype == DType::F32 && v.is_contiguous()) return stage(hbm, v.data, v.numel() * 4);
   std::vector<float> packed = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
   return stage(hbm, packed.data(), static_cast<int64_t>(packed.size() * sizeof(float)));
+}
+
+int64_t ChipBackend::stage_f32(Staging& hbm, std::span<const View> vs) {
+  int64_t total = 0;
+  for (const View& v : vs) total += v.numel();
+  int64_t start = place_staged(hbm, total * 4), addr = start;
+  for (const View& v : vs) {
+    int64_t bytes = v.numel() * 4;
+    if (v.dtype == DType::F32 && v.is_contiguous()) {
+      write_staged(addr, v.data, bytes);
+    } else {
+      std::vector<float> packed = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
+      write_staged(addr, packed.data(), bytes);
+    }
+    addr += bytes;
+  }
+  return start;
 }
 
 int64_t ChipBackend::stage_as(Staging& hbm, const View& v, DType dtype) {

@@ -29,7 +29,7 @@
 //   (a compensated double-f32 sum, sum_squares_program.h) and its multi-tensor sum_squares_many,
 //   scale_many (chip_kernels_foreach.cpp), dropout_mask (vrandom draws at
 //   base/random.h's counters, compared with p on the chip) and the fused bias_gelu with its
-//   backward (chip_kernels_fused.cpp); and in f32: adamw
+//   backward (chip_kernels_fused.cpp); and in f32: adamw and its multi-tensor adamw_many
 //   (bias corrections computed on the host and loaded as constants), cross_entropy with its
 //   backward (one tile holds whole rows, so the vocabulary must fit the scratchpad; the target
 //   logit is a vgather and the one-hot a vscatter_add at host-computed, tile-relative row
@@ -124,9 +124,12 @@ class ChipBackend : public ReferenceBackend {
   double sum_squares(const View& x) override;
   // Multi-tensor kernels, one launch for the list (chip_kernels_foreach.cpp): the sum of squares
   // of every view by one sum_squares_program over all of them; scale_many as one elementwise
-  // program over the views packed end to end (one launch per dtype among them).
+  // program over the views packed end to end (one launch per dtype among them); adamw_many as
+  // adamw's program over the tensors packed end to end (one launch per distinct AdamWArgs).
   double sum_squares_many(std::span<const View> xs) override;
   void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) override;
+  void adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,
+                  std::span<const View> vs, std::span<const AdamWArgs> args) override;
   // vrandom draws, compared with p on the vector engine (chip_kernels_dropout.cpp).
   void dropout_mask(const View& mask, float p, uint64_t seed, uint64_t counter) override;
 
@@ -150,7 +153,10 @@ class ChipBackend : public ReferenceBackend {
     int64_t place(int64_t bytes);
   };
   int64_t stage(Staging& hbm, const void* host, int64_t bytes);
+  int64_t place_staged(Staging& hbm, int64_t bytes);  // room within the chip's HBM
+  void write_staged(int64_t hbm_addr, const void* host, int64_t bytes);
   int64_t stage_f32(Staging& hbm, const View& v);  // packed row-major, as f32
+  int64_t stage_f32(Staging& hbm, std::span<const View> vs);  // each packed as f32, end to end
   void fetch(void* host, int64_t hbm_addr, int64_t bytes);
   int64_t stage_as(Staging& hbm, const View& v, DType dtype);      // packed row-major, as dtype
   void fetch_as(const View& dst, int64_t hbm_addr, DType dtype);  // a packed dtype array into dst

@@ -173,26 +173,10 @@ void ChipBackend::adamw(const View& param, const View& grad, const View& m, cons
   // One row of n elements: the pass cuts it into column tiles.
   p.rows = 1, p.cols = n;
   for (const View* x : {&param, &grad, &m, &v}) p.inputs.push_back({l.stage_f32(*x), Layout::Full, 0});
-  // The bias corrections are scalars of the step, computed here as the reference does.
-  float correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta1), args.step));
-  float correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta2), args.step));
-  p.constants = {args.lr * args.weight_decay, args.beta1, 1.0f - args.beta1, args.beta2, 1.0f - args.beta2,
-                 correction1, correction2, args.eps, args.lr};
-  int LRWD = p.constant_slot(0), B1 = LRWD + 1, OMB1 = LRWD + 2, B2 = LRWD + 3, OMB2 = LRWD + 4, BC1 = LRWD + 5,
-      BC2 = LRWD + 6, EPS = LRWD + 7, LR = LRWD + 8;
-  p.temporaries = 2;
-  int P = 0, G = 1, M = 2, V = 3, t0 = p.temporary_slot(0), t1 = t0 + 1;
-  using F = isa::BinaryFn;
-  p.ops = {binary_op(t0, P, LRWD, F::Mul), binary_op(P, P, t0, F::Sub),                              // decay
-           binary_op(M, M, B1, F::Mul),    binary_op(t0, G, OMB1, F::Mul), binary_op(M, M, t0, F::Add),  // m
-           binary_op(V, V, B2, F::Mul),    binary_op(t0, G, OMB2, F::Mul), binary_op(t0, t0, G, F::Mul),
-           binary_op(V, V, t0, F::Add),                                                                // v
-           binary_op(t0, M, BC1, F::Div),  binary_op(t0, t0, LR, F::Mul),                              // lr m_hat
-           binary_op(t1, V, BC2, F::Div),  unary_op(t1, t1, isa::UnaryFn::Sqrt), binary_op(t1, t1, EPS, F::Add),
-           binary_op(t0, t0, t1, F::Div),  binary_op(P, P, t0, F::Sub)};
-  l.output(p, P, param, DType::F32);
-  l.output(p, M, m, DType::F32);
-  l.output(p, V, v, DType::F32);
+  chip_ops::adamw_ops(p, args);
+  l.output(p, 0, param, DType::F32);
+  l.output(p, 2, m, DType::F32);
+  l.output(p, 3, v, DType::F32);
   l.run(p);
 }
 

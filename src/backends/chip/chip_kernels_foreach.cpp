@@ -1,7 +1,9 @@
 // The chip backend's multi-tensor kernels (see chip_backend.h): a list of tensors in one launch,
-// where the per-tensor kernels take one launch, and its overhead, each.
+// where the per-tensor kernels take one launch, and its overhead, each: sum_squares_many,
+// scale_many and adamw_many.
 #include <cstring>
 #include <map>
+#include <tuple>
 #include <vector>
 
 #include "backends/chip/chip_backend.h"
@@ -60,6 +62,52 @@ void ChipBackend::scale_many(std::span<const View> xs, std::span<const View> out
     chip_ops::add_output(p, 0, result, dtype);
     l.run(p);
     for (size_t k = 0; k < members.size(); ++k) l.fetch_as(outs[members[k]], result + offsets[k] * es, dtype);
+  }
+}
+
+namespace {
+// The arguments as a comparable tuple: equal tuples give one program the same constants.
+auto adamw_key(const AdamWArgs& a) { return std::make_tuple(a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.step); }
+}  // namespace
+
+void ChipBackend::adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,
+                             std::span<const View> vs, std::span<const AdamWArgs> args) {
+  size_t n = params.size();
+  TS_ASSERT(grads.size() == n && ms.size() == n && vs.size() == n && args.size() == n);
+  // The tensors of each distinct args, in list order; groups in order of first appearance.
+  std::vector<std::vector<size_t>> groups;
+  for (size_t i = 0; i < n; ++i) {
+    TS_ASSERT(grads[i].shape == params[i].shape && ms[i].shape == params[i].shape && vs[i].shape == params[i].shape);
+    TS_ASSERT(args[i].step >= 1);
+    if (params[i].numel() == 0) continue;
+    size_t g = 0;
+    while (g < groups.size() && adamw_key(args[groups[g][0]]) != adamw_key(args[i])) ++g;
+    if (g == groups.size()) groups.emplace_back();
+    groups[g].push_back(i);
+  }
+  const std::span<const View> lists[4] = {params, grads, ms, vs};  // adamw_ops' slots 0 to 3
+  const int updated[3] = {0, 2, 3};                                // param, m, v
+  for (const std::vector<size_t>& members : groups) {
+    std::vector<View> operands[4];  // the members' views of each list
+    std::vector<int64_t> offsets;   // elements before each member in the packed arrays
+    int64_t total = 0;
+    for (size_t i : members) {
+      for (int j = 0; j < 4; ++j) operands[j].push_back(lists[j][i]);
+      offsets.push_back(total), total += params[i].numel();
+    }
+    Launch l(*this, Kernel::AdamWMany);
+    // As adamw on the packed arrays as one row: the same per-element ops, one program for the
+    // group whatever the step (its scalars are kernel arguments).
+    Plan p;
+    p.rows = 1, p.cols = total;
+    for (const std::vector<View>& list : operands) p.inputs.push_back({l.stage_f32(list), Plan::Layout::Full, 0});
+    chip_ops::adamw_ops(p, args[members[0]]);
+    // Param, m and v written back where they were read (each tile stored after its loads):
+    // three fewer arrays of the group's size in the launch's workspace.
+    for (int slot : updated) chip_ops::add_output(p, slot, p.inputs[slot].hbm_addr, DType::F32);
+    l.run(p);
+    for (size_t k = 0; k < members.size(); ++k)
+      for (int slot : updated) l.fetch_as(operands[slot][k], p.inputs[slot].hbm_addr + offsets[k] * 4, DType::F32);
   }
 }
 

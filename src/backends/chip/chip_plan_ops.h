@@ -1,7 +1,10 @@
 // Building blocks of the chip backend's elementwise plans (compiler/tile_program.h): plans over
 // a shape, op constructors (`binary_op(dst, a, b, fn)` instead of filling an Op field by field),
-// outputs and the GELU-gradient sequence, shared by the kernels in chip_kernels*.cpp.
+// outputs and the GELU-gradient and AdamW sequences, shared by the kernels in chip_kernels*.cpp.
 #pragma once
+#include <cmath>
+
+#include "backends/backend.h"
 #include "base/shape.h"
 #include "compiler/tile_program.h"
 
@@ -87,6 +90,29 @@ inline void gelu_backward_ops(Plan& p) {
            binary_op(t2, t2, x, F::Mul),   binary_op(t2, t2, t0, F::Mul),
            binary_op(t1, t1, ONE, F::Add), binary_op(t1, t1, H, F::Mul),    // 0.5 (1 + t)
            binary_op(t1, t1, t2, F::Add),  binary_op(g, g, t1, F::Mul)};
+}
+
+// One AdamW update as the reference computes it, on slots 0 param, 1 grad, 2 m, 3 v (param, m
+// and v updated in place), with the step's scalars as constants (kernel arguments, so that the
+// program serves every step). Sets the plan's constants, temporaries and ops.
+inline void adamw_ops(Plan& p, const AdamWArgs& args) {
+  // The bias corrections are scalars of the step, computed here as the reference does.
+  float correction1 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta1), args.step));
+  float correction2 = static_cast<float>(1.0 - std::pow(static_cast<double>(args.beta2), args.step));
+  p.constants = {args.lr * args.weight_decay, args.beta1, 1.0f - args.beta1, args.beta2, 1.0f - args.beta2,
+                 correction1, correction2, args.eps, args.lr};
+  int LRWD = p.constant_slot(0), B1 = LRWD + 1, OMB1 = LRWD + 2, B2 = LRWD + 3, OMB2 = LRWD + 4, BC1 = LRWD + 5,
+      BC2 = LRWD + 6, EPS = LRWD + 7, LR = LRWD + 8;
+  p.temporaries = 2;
+  int P = 0, G = 1, M = 2, V = 3, t0 = p.temporary_slot(0), t1 = t0 + 1;
+  using F = isa::BinaryFn;
+  p.ops = {binary_op(t0, P, LRWD, F::Mul), binary_op(P, P, t0, F::Sub),                              // decay
+           binary_op(M, M, B1, F::Mul),    binary_op(t0, G, OMB1, F::Mul), binary_op(M, M, t0, F::Add),  // m
+           binary_op(V, V, B2, F::Mul),    binary_op(t0, G, OMB2, F::Mul), binary_op(t0, t0, G, F::Mul),
+           binary_op(V, V, t0, F::Add),                                                                // v
+           binary_op(t0, M, BC1, F::Div),  binary_op(t0, t0, LR, F::Mul),                              // lr m_hat
+           binary_op(t1, V, BC2, F::Div),  unary_op(t1, t1, isa::UnaryFn::Sqrt), binary_op(t1, t1, EPS, F::Add),
+           binary_op(t0, t0, t1, F::Div),  binary_op(P, P, t0, F::Sub)};
 }
 
 }  // namespace tessera::chip_ops

@@ -49,6 +49,8 @@ class ReferenceBackend : public Backend {
   // sum_squares and affine serve them too.
   double sum_squares_many(std::span<const View> xs) override;
   void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) override;
+  void adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,
+                  std::span<const View> vs, std::span<const AdamWArgs> args) override;
   // reference_fused.cpp
   void bias_gelu(const View& x, const View& bias, const View& y) override;
   void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx, const View& dbias) override;

@@ -18,4 +18,11 @@ void ReferenceBackend::scale_many(std::span<const View> xs, std::span<const View
   }
 }
 
+void ReferenceBackend::adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,
+                                  std::span<const View> vs, std::span<const AdamWArgs> args) {
+  size_t n = params.size();
+  TS_ASSERT(grads.size() == n && ms.size() == n && vs.size() == n && args.size() == n);
+  for (size_t i = 0; i < n; ++i) adamw(params[i], grads[i], ms[i], vs[i], args[i]);
+}
+
 }  // namespace tessera

@@ -221,6 +221,21 @@ void RecordBackend::scale_many(std::span<const View> xs, std::span<const View> o
   append(std::move(c));
 }
 
+void RecordBackend::adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,
+                               std::span<const View> vs, std::span<const AdamWArgs> args) {
+  size_t n = params.size();
+  TS_ASSERT(grads.size() == n && ms.size() == n && vs.size() == n && args.size() == n);
+  if (n == 0) return;
+  KernelCall c = call(Kernel::AdamWMany, {});
+  for (size_t i = 0; i < n; ++i) {  // as adamw's operands, tensor after tensor
+    c.operands.push_back(operand(params[i], RW));
+    c.operands.push_back(operand(grads[i], R));
+    c.operands.push_back(operand(ms[i], RW));
+    c.operands.push_back(operand(vs[i], RW));
+  }
+  append(std::move(c));
+}
+
 void RecordBackend::bias_gelu(const View& x, const View& bias, const View& y) {
   append(call(Kernel::BiasGelu, {{&x, R}, {&bias, R}, {&y, W}}));
 }

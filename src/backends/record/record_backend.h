@@ -57,6 +57,8 @@ class RecordBackend : public Backend {
   // One call each, every view an operand; an empty list logs nothing (no launch).
   double sum_squares_many(std::span<const View> xs) override;
   void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) override;
+  void adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,
+                  std::span<const View> vs, std::span<const AdamWArgs> args) override;
   void bias_gelu(const View& x, const View& bias, const View& y) override;
   void bias_gelu_backward(const View& x, const View& bias, const View& dy, const View& dx, const View& dbias) override;
   void add_layer_norm(const View& x, const View& r, const View& weight, const View& bias, const View& s,
