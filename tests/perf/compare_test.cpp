@@ -122,7 +122,9 @@ TEST(CompareCommand, AChipTooSmallForTheStepGetsARowSayingWhatItNeeds) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex("\nt1-small +needs (\\d+\\.\\d) GB of HBM, t1-small has 1\\.0 GB\n")))
       << r.output;
-  EXPECT_GT(std::stod(m[1]), 2.0);
+  // At least the 2.0 GB of parameters, gradients and AdamW state (the activations of batch 1 x 64
+  // are a few MB, so the total may round to 2.0).
+  EXPECT_GE(std::stod(m[1]), 2.0);
   EXPECT_LT(std::stod(m[1]), 3.0);
   EXPECT_EQ(r.output.find("t1-small:"), std::string::npos) << r.output;  // no kernels listed for it
 }
@@ -137,7 +139,7 @@ TEST(CompareCommand, NoChipLargeEnoughIsAnErrorSayingWhatItNeeds) {
                  "0\\.5 \\+ gradients 0\\.5 \\+ AdamW state 1\\.0 \\+ peak activations \\d+\\.\\d\\); no chip has that "
                  "much: t1-small has 1\\.0 GB\n")))
       << r.output;
-  EXPECT_GT(std::stod(m[1]), 2.0);
+  EXPECT_GE(std::stod(m[1]), 2.0);
 }
 
 TEST(CompareCommand, GemmOptionTimesOneGemmPerChip) {
