@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "compiler/emit.h"
+#include "compiler/instructions.h"
 #include "compiler/program_key.h"
 
 namespace tessera::compiler {
@@ -35,9 +36,9 @@ void plan_embedding(const arch::ChipSpec& chip, EmbeddingPlan& p, int64_t count,
   int64_t row = p.channels * (backward ? 4 + (f32 ? 0 : 2) : es);  // a table row in the scratchpad
   int64_t per_id = p.channels * (backward ? 4 + (f32 ? 0 : 2) : es) + 4;
   int64_t room = chip.scratchpad_bytes - 8 * kAlign;
-  // Backward: blocks spread over the cores (each writes its own rows of dtable back). Forward:
-  // the whole table in one block when it fits (split_by_position spreads its ids).
-  bool whole_table = !backward && p.vocab <= room / 2 / row;
+  // The whole table in one block when it fits (split_by_position spreads its ids over the
+  // cores); else blocks spread over the cores.
+  bool whole_table = p.vocab <= room / 2 / row;
   p.block_rows = whole_table ? p.vocab : std::min({p.vocab, ceil_div(p.vocab, chip.cores), room / 2 / row});
   if (p.block_rows < 1)
     fail("embedding on chip {}: a table row of {} channels does not fit its {} bytes of scratchpad", chip.name,
@@ -60,6 +61,12 @@ void split_by_position(const arch::ChipSpec& chip, EmbeddingPlan& p) {
     b.positions.assign(whole.positions.begin() + lo, whole.positions.begin() + hi);
     p.blocks.push_back(std::move(b));
   }
+}
+
+bool cut_by_position(const EmbeddingPlan& p) { return p.block_rows == p.vocab && p.blocks.size() > 1; }
+
+int64_t embedding_partials_bytes(const EmbeddingPlan& p) {
+  return cut_by_position(p) ? static_cast<int64_t>(p.blocks.size()) * p.vocab * p.channels * 4 : 0;
 }
 
 namespace {
@@ -134,7 +141,71 @@ isa::Program embedding_program(const arch::ChipSpec& chip, const EmbeddingPlan& 
   return block_loop(chip, p, table, idx, row_bytes, nothing, gather, nothing);
 }
 
+namespace {
+
+// The backward cut by position (see the header): core k scatter-adds block k's ids into a zeroed
+// f32 table and stores it at partials[k]; after a barrier, core c adds partials 0, 1, ... of its
+// share of the table rows, in that order, to those rows of dtable.
+isa::Program embedding_backward_by_position(const arch::ChipSpec& chip, const EmbeddingPlan& p) {
+  auto es = static_cast<int64_t>(dtype_size(p.dtype));
+  bool f32 = p.dtype == DType::F32;
+  const int64_t C = p.channels, V = p.vocab, row_bytes = C * es, parts = static_cast<int64_t>(p.blocks.size());
+  isa::Program program;
+  program.cores.resize(static_cast<size_t>(parts));
+  Arena a;
+  int64_t tablef = a.take(V * C * 4), idx = a.take(p.chunk * 4), rowsf = a.take(p.chunk * C * 4);
+  int64_t rows16 = f32 ? rowsf : a.take(p.chunk * row_bytes);
+  TS_ASSERT(a.next <= chip.scratchpad_bytes);
+  const int64_t share = ceil_div(V, parts);  // table rows per core in the sum
+  Arena b;
+  int64_t partial = b.take(parts * share * C * 4), acc = b.take(share * C * 4), narrow = b.take(share * row_bytes);
+  TS_ASSERT(b.next <= chip.scratchpad_bytes);
+  for (int64_t k = 0; k < parts; ++k) {
+    std::vector<Instruction>& s = program.cores[static_cast<size_t>(k)];
+    const EmbeddingPlan::Block& block = p.blocks[static_cast<size_t>(k)];
+    auto count = static_cast<int64_t>(block.positions.size());
+    s.push_back(vfill(spm(tablef), 0.0f, V, C, DType::F32));
+    for (int64_t start = 0; start < count; start += p.chunk) {
+      int64_t n = std::min(p.chunk, count - start);
+      if (start > 0) s.push_back(wait(Engine::Dma, kRowsFree));
+      s.push_back(dma_bytes(spm(idx), hbm(p.indices + (block.first + start) * 4), n * 4));
+      runs(block.positions, start, n, [&](int64_t r, int64_t len) {
+        s.push_back(dma(spm(rows16 + (r - start) * row_bytes), hbm(p.rows + block.positions[r] * row_bytes), len,
+                        row_bytes, row_bytes, row_bytes));
+      });
+      s.push_back(signal(Engine::Dma, kRowsLoaded));
+      s.push_back(wait(Engine::Vector, kRowsLoaded));
+      if (!f32) s.push_back(vconvert(spm(rowsf), DType::F32, spm(rows16), p.dtype, n, C));
+      s.push_back(vscatter_add(spm(tablef), spm(idx), spm(rowsf), n, C, V, DType::F32));
+      if (start + n < count) s.push_back(signal(Engine::Vector, kRowsFree));
+    }
+    s.push_back(signal(Engine::Vector, kTableDone));
+    s.push_back(wait(Engine::Dma, kTableDone));
+    s.push_back(dma_bytes(hbm(p.partials + k * V * C * 4), spm(tablef), V * C * 4));
+    s.push_back(barrier());
+    // The sum: rows [r0, r0 + nr) of dtable (widened) + partials 0 .. parts - 1.
+    int64_t r0 = std::min(V, k * share), nr = std::min(V, r0 + share) - r0;
+    if (nr == 0) continue;
+    s.push_back(dma_bytes(spm(f32 ? acc : narrow), hbm(p.table + r0 * row_bytes), nr * row_bytes));
+    for (int64_t j = 0; j < parts; ++j)
+      s.push_back(dma_bytes(spm(partial + j * nr * C * 4), hbm(p.partials + (j * V + r0) * C * 4), nr * C * 4));
+    s.push_back(signal(Engine::Dma, kRowsLoaded));
+    s.push_back(wait(Engine::Vector, kRowsLoaded));
+    if (!f32) s.push_back(vconvert(spm(acc), DType::F32, spm(narrow), p.dtype, nr, C));
+    for (int64_t j = 0; j < parts; ++j)
+      s.push_back(vbinary(isa::BinaryFn::Add, acc, acc, partial + j * nr * C * 4, nr, C));
+    if (!f32) s.push_back(vconvert(spm(narrow), p.dtype, spm(acc), DType::F32, nr, C));
+    s.push_back(signal(Engine::Vector, kTableDone));
+    s.push_back(wait(Engine::Dma, kTableDone));
+    s.push_back(dma_bytes(hbm(p.table + r0 * row_bytes), spm(f32 ? acc : narrow), nr * row_bytes));
+  }
+  return program;
+}
+
+}  // namespace
+
 isa::Program embedding_backward_program(const arch::ChipSpec& chip, const EmbeddingPlan& p) {
+  if (cut_by_position(p)) return embedding_backward_by_position(chip, p);
   auto es = static_cast<int64_t>(dtype_size(p.dtype));
   bool f32 = p.dtype == DType::F32;
   int64_t C = p.channels, row_bytes = C * es;
@@ -168,10 +239,10 @@ isa::Program embedding_backward_program(const arch::ChipSpec& chip, const Embedd
 }
 
 std::string embedding_key(const EmbeddingPlan& p) {
-  static_assert(field_count<EmbeddingPlan>() == 9, "EmbeddingPlan changed: name every field in embedding_key");
+  static_assert(field_count<EmbeddingPlan>() == 10, "EmbeddingPlan changed: name every field in embedding_key");
   static_assert(field_count<EmbeddingPlan::Block>() == 4, "EmbeddingPlan::Block changed: name it in embedding_key");
   ProgramKey k;
-  k << p.vocab << p.channels << p.dtype << p.block_rows << p.chunk << p.table << p.rows << p.indices
+  k << p.vocab << p.channels << p.dtype << p.block_rows << p.chunk << p.table << p.rows << p.indices << p.partials
     << p.blocks.size();
   for (const EmbeddingPlan::Block& b : p.blocks) k << b.v0 << b.rows << b.first << b.positions;
   return k.take();

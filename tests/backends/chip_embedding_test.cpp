@@ -68,6 +68,46 @@ TEST(ChipEmbedding, AWholeTableForwardCutsTheIdsByPosition) {
   }
 }
 
+// The backward over a table that fits whole, cut by position: one core per run of positions, a
+// barrier between the partial tables and their sum, and a program that does not depend on the
+// ids (a second batch of other ids reuses it), with cpu-ref's values.
+TEST(ChipEmbedding, AWholeTableBackwardCutByPositionSumsPartialsAndIgnoresTheIds) {
+  arch::ChipSpec t1 = arch::load_chip("t1");
+  compiler::EmbeddingPlan p;
+  p.vocab = 73, p.channels = 128, p.dtype = DType::F32;
+  compiler::plan_embedding(t1, p, 256, true);
+  compiler::EmbeddingPlan::Block whole{0, p.vocab, 0, {}};
+  for (int64_t i = 0; i < 256; ++i) whole.positions.push_back(i);
+  p.blocks = {whole};
+  compiler::split_by_position(t1, p);
+  ASSERT_TRUE(compiler::cut_by_position(p));
+  EXPECT_EQ(compiler::embedding_partials_bytes(p), 16 * 73 * 128 * 4);
+  p.table = 0, p.rows = 0x100000, p.indices = 0x200000, p.partials = 0x300000;
+  isa::Program program = compiler::embedding_backward_program(t1, p);
+  ASSERT_EQ(program.cores.size(), 16u);
+  for (const auto& core : program.cores) {
+    int barriers = 0;
+    for (const isa::Instruction& inst : core) barriers += inst.op == isa::Opcode::Barrier;
+    EXPECT_EQ(barriers, 1);
+  }
+
+  auto& chip = dynamic_cast<ChipBackend&>(backend("chip:t1"));
+  for (uint64_t seed : {31, 32}) {
+    int64_t misses = chip.programs().misses();
+    std::vector<float> ids = random_ints(256, seed, 0, 73);
+    expect_matches_reference(
+        chip,
+        [&](Workspace& ws) {
+          View dtable = ws.output(DType::F32, {73, 128}, random_values(73 * 128, 33));
+          ws.backend().embedding_backward(ws.input(DType::I64, {256}, ids),
+                                          ws.input(DType::F32, {256, 128}, random_values(256 * 128, 34)), dtable);
+          return std::vector<View>{dtable};
+        },
+        plus_abs(storage_tolerance(DType::F32), 1e-6 * 16), "embedding backward by position");
+    if (seed == 32) EXPECT_EQ(chip.programs().misses(), misses) << "other ids built another program";
+  }
+}
+
 TEST(ChipEmbedding, ARowWiderThanTheScratchpadIsAnError) {
   Workspace ws(backend("chip:h20"));
   View ids = ws.input(DType::I64, {1}, {0.0f});

@@ -275,7 +275,7 @@ std::vector<Change<EmbeddingPlan>> embedding_changes() {
           {"dtype", [](P& p) { p.dtype = other(p.dtype); }}, {"block_rows", [](P& p) { ++p.block_rows; }},
           {"chunk", [](P& p) { ++p.chunk; }},           {"blocks", [](P& p) { p.blocks.pop_back(); }},
           {"table", [](P& p) { p.table += 256; }},      {"rows", [](P& p) { p.rows += 256; }},
-          {"indices", [](P& p) { p.indices += 256; }},  {"block v0", [](P& p) { ++p.blocks[0].v0; }},
+          {"indices", [](P& p) { p.indices += 256; }},  {"partials", [](P& p) { p.partials += 256; }},  {"block v0", [](P& p) { ++p.blocks[0].v0; }},
           {"block rows", [](P& p) { ++p.blocks[0].rows; }}, {"block first", [](P& p) { ++p.blocks[1].first; }},
           {"block positions", [](P& p) { ++p.blocks[0].positions.back(); }}};
 }
