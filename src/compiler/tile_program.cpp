@@ -17,7 +17,7 @@ using namespace emit;
 namespace {
 
 enum ElementwiseSemaphore { kLoaded = 0, kComputed = 1 };
-enum ReduceSemaphore { kTileLoaded = 0, kTileFree = 1, kJobDone = 2 };
+enum ReduceSemaphore { kTileLoaded = 0, kTileFree = 1, kJobDone = 2, kOldRoom = 3, kOldLoaded = 4 };
 
 }  // namespace
 
@@ -216,7 +216,8 @@ ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const Element
 }
 
 isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
-                            int64_t outer, int64_t n, int64_t inner, DType x_dtype, DType out_dtype) {
+                            int64_t outer, int64_t n, int64_t inner, DType x_dtype, DType out_dtype,
+                            bool accumulate) {
   int64_t tile_cols = std::min<int64_t>(inner, 256);
   int64_t tile_n = (chip.scratchpad_bytes - 2 * align(tile_cols * 4) - 2 * kAlign) / (2 * tile_cols * 4);
   tile_n = std::min<int64_t>({tile_n, n, 1024});
@@ -252,6 +253,18 @@ isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_
           s.push_back(vbinary(combine, spm(acc), spm(acc), spm(partial), nc, 1));
         }
       }
+      if (accumulate) {
+        // The old output into the transposed tile's room, free once the last vreduce has read it
+        // and until the next job's vtranspose (after these, in the Vector queue).
+        s.push_back(signal(Engine::Vector, kOldRoom));
+        s.push_back(wait(Engine::Dma, kOldRoom));
+        s.push_back(dma_bytes(spm(transposed), hbm(out_addr + (o * inner + c0) * out_es), nc * out_es));
+        s.push_back(signal(Engine::Dma, kOldLoaded));
+        s.push_back(wait(Engine::Vector, kOldLoaded));
+        if (out_dtype != DType::F32)
+          s.push_back(vconvert(spm(transposed), DType::F32, spm(transposed), out_dtype, 1, nc));
+        s.push_back(vbinary(isa::BinaryFn::Add, spm(acc), spm(transposed), spm(acc), 1, nc));
+      }
       int64_t result = acc;
       if (out_dtype != DType::F32) {  // rounded into the partial's room, free until the next job's loads
         result = partial;
@@ -266,13 +279,13 @@ isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_
 }
 
 std::string reduce_key(isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n, int64_t inner,
-                       DType x_dtype, DType out_dtype) {
+                       DType x_dtype, DType out_dtype, bool accumulate) {
   using Builder = isa::Program (*)(const arch::ChipSpec&, isa::ReduceFn, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                   DType, DType);
+                                   DType, DType, bool);
   static_assert(std::is_same_v<decltype(&reduce_program), Builder>,
                 "reduce_program's parameters changed: name every one in reduce_key");
   ProgramKey k;
-  k << fn << x_addr << out_addr << outer << n << inner << x_dtype << out_dtype;
+  k << fn << x_addr << out_addr << outer << n << inner << x_dtype << out_dtype << accumulate;
   return k.take();
 }
 

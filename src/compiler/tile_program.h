@@ -93,11 +93,13 @@ int64_t elementwise_scratchpad_bytes(const ElementwisePlan& plan, int64_t tile_r
 // transposes them so that the reduction runs along rows, reduces and combines the partial
 // results. x may be stored in a narrower float dtype (reduced as it is, in f32); an out dtype
 // narrower than f32 is rounded on the chip (vconvert).
+// With `accumulate`, out += the result instead: out's values (in out_dtype) are widened, the
+// result added to them in f32 and the sum rounded back.
 isa::Program reduce_program(const arch::ChipSpec& chip, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr,
                             int64_t outer, int64_t n, int64_t inner, DType x_dtype = DType::F32,
-                            DType out_dtype = DType::F32);
+                            DType out_dtype = DType::F32, bool accumulate = false);
 // Every argument of reduce_program (but the chip), as a program cache key (program_key.h).
 std::string reduce_key(isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n, int64_t inner,
-                       DType x_dtype = DType::F32, DType out_dtype = DType::F32);
+                       DType x_dtype = DType::F32, DType out_dtype = DType::F32, bool accumulate = false);
 
 }  // namespace tessera::compiler

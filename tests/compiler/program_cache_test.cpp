@@ -328,15 +328,16 @@ struct ReduceArgs {
   isa::ReduceFn fn = isa::ReduceFn::Sum;
   int64_t x = 0, out = 0x10000, outer = 2, n = 30, inner = 20;
   DType x_dtype = DType::BF16, out_dtype = DType::F32;
+  bool accumulate = false;
 };
 
 TEST(ProgramKeyTest, ReduceKeyNamesEveryArgument) {
   arch::ChipSpec t1 = chip();
   auto key = [](const ReduceArgs& a) {
-    return reduce_key(a.fn, a.x, a.out, a.outer, a.n, a.inner, a.x_dtype, a.out_dtype);
+    return reduce_key(a.fn, a.x, a.out, a.outer, a.n, a.inner, a.x_dtype, a.out_dtype, a.accumulate);
   };
   auto build = [&](const ReduceArgs& a) {
-    return reduce_program(t1, a.fn, a.x, a.out, a.outer, a.n, a.inner, a.x_dtype, a.out_dtype);
+    return reduce_program(t1, a.fn, a.x, a.out, a.outer, a.n, a.inner, a.x_dtype, a.out_dtype, a.accumulate);
   };
   using A = ReduceArgs;
   std::vector<Change<A>> changes = {
@@ -344,7 +345,8 @@ TEST(ProgramKeyTest, ReduceKeyNamesEveryArgument) {
       {"out", [](A& a) { a.out += 256; }},              {"outer", [](A& a) { ++a.outer; }},
       {"n", [](A& a) { ++a.n; }},                       {"inner", [](A& a) { ++a.inner; }},
       {"x_dtype", [](A& a) { a.x_dtype = other(a.x_dtype); }},
-      {"out_dtype", [](A& a) { a.out_dtype = other(a.out_dtype); }}};
+      {"out_dtype", [](A& a) { a.out_dtype = other(a.out_dtype); }},
+      {"accumulate", [](A& a) { a.accumulate = true; }}};
   expect_key_names_every_field<A>([] { return ReduceArgs{}; }, key, build, changes, field_count<ReduceArgs>());
 }
 

@@ -163,11 +163,12 @@ class ChipBackend : public ReferenceBackend {
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
   // (a target < 0, an ignored row, points at the row's start) and 1 or 0 for whether it counts.
   void stage_targets(Launch& launch, compiler::ElementwisePlan& p, const View& targets);
-  // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip.
+  // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip: one
+  // reduction that adds into acc as it stores.
   void add_column_sums(Launch& launch, int64_t addr, int64_t rows, int64_t cols, const View& acc);
   // Runs reduce_program (compiler/tile_program.h) in `launch`, its program from programs_.
   void run_reduce(Launch& launch, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n,
-                  int64_t inner, DType x_dtype = DType::F32, DType out_dtype = DType::F32);
+                  int64_t inner, DType x_dtype = DType::F32, DType out_dtype = DType::F32, bool accumulate = false);
   // Launches a program on the device's default stream, named by the kernel (its fingerprint
   // given when it comes from a program cache).
   void run(Kernel kernel, const isa::Program& program, const runtime::KernelArguments& arguments = {},

@@ -157,10 +157,10 @@ void ChipBackend::reduce(ReduceOp op, const View& x, const View& out, int64_t ou
 }
 
 void ChipBackend::run_reduce(Launch& l, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n,
-                             int64_t inner, DType x_dtype, DType out_dtype) {
-  std::string key = compiler::reduce_key(fn, x_addr, out_addr, outer, n, inner, x_dtype, out_dtype);
+                             int64_t inner, DType x_dtype, DType out_dtype, bool accumulate) {
+  std::string key = compiler::reduce_key(fn, x_addr, out_addr, outer, n, inner, x_dtype, out_dtype, accumulate);
   l.run(programs_.program(chip(), "reduce", key, [&] {
-    return compiler::reduce_program(chip(), fn, x_addr, out_addr, outer, n, inner, x_dtype, out_dtype);
+    return compiler::reduce_program(chip(), fn, x_addr, out_addr, outer, n, inner, x_dtype, out_dtype, accumulate);
   }));
 }
 

@@ -2,8 +2,8 @@
 // widened and results rounded by vconvert on the chip) as one elementwise pass with the bias as a
 // Row input, and residual add + layer norm (f32) as one whole-row pass (as cross_entropy). The
 // backward passes write their per-element gradient products to HBM in f32, and the sums over
-// rows that dbias and dweight need run as reduction programs on the chip, followed by an
-// elementwise pass that adds them into the accumulated gradients in their dtype.
+// rows that dbias and dweight need run as reduction programs on the chip that add them into
+// the accumulated gradients, in their dtype, as they store them.
 #include "backends/chip/chip_backend.h"
 #include "backends/chip/chip_launch.h"
 #include "backends/chip/chip_plan_ops.h"
@@ -23,14 +23,9 @@ Plan::Op reduce_sum(int dst, int a) { return row_op(OpKind::Reduce, dst, a, 0); 
 }  // namespace
 
 void ChipBackend::add_column_sums(Launch& l, int64_t addr, int64_t rows, int64_t cols, const View& acc) {
-  int64_t sums = l.place(cols * 4);
-  run_reduce(l, isa::ReduceFn::Sum, addr, sums, 1, rows, cols);
-  Plan p;
-  p.rows = 1, p.cols = cols;
-  p.inputs = {{sums, Layout::Full, 0}, l.input(acc, Layout::Full)};
-  p.ops = {binary_op(1, 1, 0, F::Add)};
-  l.output(p, 1, acc);
-  l.run(p);
+  int64_t target = l.stage_as(acc, acc.dtype);
+  run_reduce(l, isa::ReduceFn::Sum, addr, target, 1, rows, cols, DType::F32, acc.dtype, true);
+  l.fetch_as(acc, target, acc.dtype);
 }
 
 void ChipBackend::bias_gelu(const View& x, const View& bias, const View& y) {
