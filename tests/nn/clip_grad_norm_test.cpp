@@ -67,7 +67,9 @@ TEST_P(ClipGradNorm, LeavesGradientsBelowTheBoundAlone) {
   double norm = clip_grad_norm(params, 1e6);
   EXPECT_GT(norm, 1.0);
   for (size_t i = 0; i < params.size(); ++i)
-    if (params[i].grad().defined()) EXPECT_EQ(bits(params[i].grad()), before[i]) << "parameter " << i;
+    if (params[i].grad().defined()) {
+      EXPECT_EQ(bits(params[i].grad()), before[i]) << "parameter " << i;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, ClipGradNorm, ::testing::Values("cpu-ref", "cpu", "chip:t1"),

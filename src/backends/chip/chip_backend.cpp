@@ -144,11 +144,7 @@ void ChipBackend::write_staged(int64_t addr, const void* host, int64_t bytes) {
   staged_bytes_ += bytes;
 }
 
-int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) {
-  if (v.dtype == DType::F32 && v.is_contiguous()) return stage(hbm, v.data, v.numel() * 4);
-  std::vector<float> packed = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
-  return stage(hbm, packed.data(), static_cast<int64_t>(packed.size() * sizeof(float)));
-}
+int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) { return stage_f32(hbm, std::span<const View>(&v, 1)); }
 
 int64_t ChipBackend::stage_f32(Staging& hbm, std::span<const View> vs) {
   int64_t total = 0;

@@ -163,9 +163,10 @@ class ChipBackend : public ReferenceBackend {
   // Cross-entropy plans' slots 1 and 2 (Col): each row's target as an i32 index into its tile
   // (a target < 0, an ignored row, points at the row's start) and 1 or 0 for whether it counts.
   void stage_targets(Launch& launch, compiler::ElementwisePlan& p, const View& targets);
-  // acc (cols) += the column sums of the f32 (rows, cols) array at addr, on the chip: one
-  // reduction that adds into acc as it stores.
-  void add_column_sums(Launch& launch, int64_t addr, int64_t rows, int64_t cols, const View& acc);
+  // accs[k] (cols, one dtype) += the column sums of array k of the f32 (accs.size(), rows, cols)
+  // at addr, on the chip: the accumulators packed end to end, one reduction that adds into them
+  // as it stores.
+  void add_column_sums(Launch& launch, int64_t addr, int64_t rows, int64_t cols, std::span<const View> accs);
   // Runs reduce_program (compiler/tile_program.h) in `launch`, its program from programs_.
   void run_reduce(Launch& launch, isa::ReduceFn fn, int64_t x_addr, int64_t out_addr, int64_t outer, int64_t n,
                   int64_t inner, DType x_dtype = DType::F32, DType out_dtype = DType::F32, bool accumulate = false);
@@ -178,6 +179,8 @@ class ChipBackend : public ReferenceBackend {
   compiler::ElementwisePlan::Input stage_input(Staging& hbm, const View& v, compiler::ElementwisePlan::Layout layout);
   // A result stored in dst's dtype, packed row-major, into `dst` (any strides).
   void fetch_as_is(const View& dst, int64_t hbm_addr);
+  // The elements of v (any dtype and strides), as they are, in row-major order of its shape.
+  static void pack_as_is(const View& v, uint8_t* out);
   // The "cannot run" error of a whole-row kernel whose single row does not fit the scratchpad.
   void require_rows_fit(Kernel kernel, const compiler::ElementwisePlan& plan, DType dtype) const;
 

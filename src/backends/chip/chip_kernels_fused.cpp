@@ -22,10 +22,17 @@ Plan::Op reduce_sum(int dst, int a) { return row_op(OpKind::Reduce, dst, a, 0); 
 
 }  // namespace
 
-void ChipBackend::add_column_sums(Launch& l, int64_t addr, int64_t rows, int64_t cols, const View& acc) {
-  int64_t target = l.stage_as(acc, acc.dtype);
-  run_reduce(l, isa::ReduceFn::Sum, addr, target, 1, rows, cols, DType::F32, acc.dtype, true);
-  l.fetch_as(acc, target, acc.dtype);
+void ChipBackend::add_column_sums(Launch& l, int64_t addr, int64_t rows, int64_t cols, std::span<const View> accs) {
+  DType dtype = accs.front().dtype;
+  auto es = static_cast<int64_t>(dtype_size(dtype)), outer = static_cast<int64_t>(accs.size());
+  std::vector<uint8_t> packed(static_cast<size_t>(outer * cols * es));
+  for (int64_t k = 0; k < outer; ++k) {
+    TS_ASSERT(accs[k].dtype == dtype && accs[k].numel() == cols);
+    pack_as_is(accs[k], &packed[k * cols * es]);
+  }
+  int64_t target = l.stage(packed.data(), outer * cols * es);
+  run_reduce(l, isa::ReduceFn::Sum, addr, target, outer, rows, cols, DType::F32, dtype, true);
+  for (int64_t k = 0; k < outer; ++k) l.fetch_as(accs[k], target + k * cols * es, dtype);
 }
 
 void ChipBackend::bias_gelu(const View& x, const View& bias, const View& y) {
@@ -60,7 +67,7 @@ void ChipBackend::bias_gelu_backward(const View& x, const View& bias, const View
     p.outputs.push_back({narrow, l.result(dx, dx.dtype), dx.dtype});
   }
   l.run(p);
-  add_column_sums(l, grad, p.rows, p.cols, dbias);
+  add_column_sums(l, grad, p.rows, p.cols, {&dbias, 1});
 }
 
 void ChipBackend::add_layer_norm(const View& x, const View& r, const View& weight, const View& bias, const View& s,
@@ -117,8 +124,8 @@ void ChipBackend::add_layer_norm_backward(const View& dy, const View& ds, const 
   int64_t dyxhat_out = l.place(p.rows * p.cols * 4);
   p.outputs.push_back({T, dyxhat_out, DType::F32});
   l.run(p);
-  add_column_sums(l, dyxhat_out, p.rows, p.cols, dweight);
-  add_column_sums(l, dy_addr, p.rows, p.cols, dbias);
+  add_column_sums(l, dyxhat_out, p.rows, p.cols, {&dweight, 1});
+  add_column_sums(l, dy_addr, p.rows, p.cols, {&dbias, 1});
 }
 
 }  // namespace tessera

@@ -28,10 +28,16 @@ compiler::ElementwisePlan::Input ChipBackend::stage_input(Staging& hbm, const Vi
   auto es = static_cast<int64_t>(dtype_size(v.dtype));
   if (v.is_contiguous()) return {stage(hbm, v.data, v.numel() * es), layout, 0, v.dtype};
   std::vector<uint8_t> packed(static_cast<size_t>(v.numel() * es));
+  pack_as_is(v, packed.data());
+  return {stage(hbm, packed.data(), v.numel() * es), layout, 0, v.dtype};
+}
+
+void ChipBackend::pack_as_is(const View& v, uint8_t* out) {
+  auto es = static_cast<size_t>(dtype_size(v.dtype));
+  if (v.is_contiguous()) return (void)std::memcpy(out, v.data, static_cast<size_t>(v.numel()) * es);
   std::vector<int64_t> offsets = element_offsets(v.shape, v.strides);
   for (size_t i = 0; i < offsets.size(); ++i)
-    std::memcpy(&packed[i * es], static_cast<const uint8_t*>(v.data) + offsets[i] * es, static_cast<size_t>(es));
-  return {stage(hbm, packed.data(), v.numel() * es), layout, 0, v.dtype};
+    std::memcpy(out + i * es, static_cast<const uint8_t*>(v.data) + offsets[i] * static_cast<int64_t>(es), es);
 }
 
 void ChipBackend::fetch_as_is(const View& dst, int64_t hbm_addr) {
@@ -154,35 +160,15 @@ void ChipBackend::layer_norm_backward(const View& dy, const View& x, const View&
            binary_op(t0, t0, RSTD, F::Mul)};
   require_rows_fit(Kernel::LayerNormBackward, p, x.dtype);
   l.output(p, t0, dx);
-  // (2, rows, C): dy * xhat, then dy (f32), summed over rows into (2, C) by the second program.
+  // (2, rows, C): dy * xhat, then dy (f32), whose column sums the second program adds into
+  // dweight and dbias.
   int64_t products = l.place(2 * rows * channels * 4);
   p.outputs.push_back({t2, products, DType::F32});
   p.outputs.push_back({DY, products + rows * channels * 4, DType::F32});
   l.run(p);
 
-  int64_t sums = l.place(2 * channels * 4);
-  run_reduce(l, R::Sum, products, sums, 2, rows, channels);
-
-  // (2, C): the old dweight and dbias plus the sums.
-  auto es = static_cast<int64_t>(dtype_size(dweight.dtype));
-  std::vector<uint8_t> old(static_cast<size_t>(2 * channels * es));
-  for (int half = 0; half < 2; ++half) {
-    const View& g = half == 0 ? dweight : dbias;
-    std::vector<int64_t> offsets = element_offsets(g.shape, g.strides);
-    for (int64_t c = 0; c < channels; ++c)
-      std::memcpy(&old[(half * channels + c) * es], static_cast<const uint8_t*>(g.data) + offsets[c] * es,
-                  static_cast<size_t>(es));
-  }
-  Plan add;
-  add.rows = 2, add.cols = channels;
-  add.inputs = {{sums, Layout::Full, 0, DType::F32},
-                {l.stage(old.data(), 2 * channels * es), Layout::Full, 0, dweight.dtype}};
-  add.ops = {binary_op(0, 0, 1, F::Add)};
-  int64_t grads_out = l.place(2 * channels * es);
-  add_output(add, 0, grads_out, dweight.dtype);
-  l.run(add);
-  l.fetch_as(dweight, grads_out, dweight.dtype);
-  l.fetch_as(dbias, grads_out + channels * es, dbias.dtype);
+  const View grads[] = {dweight, dbias};
+  add_column_sums(l, products, rows, channels, grads);
 }
 
 void ChipBackend::sgd_momentum(const View& param, const View& grad, const View& velocity, float lr, float momentum,
