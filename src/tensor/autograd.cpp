@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "tensor/dispatch.h"
+#include "tensor/op_helpers.h"
 #include "tensor/ops.h"
 
 namespace tessera {
@@ -51,8 +52,7 @@ namespace {
 void accumulate(Tensor& slot, const Tensor& grad) {
   if (!slot.defined()) {
     slot = grad;
-  } else if (slot.sole_owner() && slot.is_contiguous() && slot.shape() == grad.shape() &&
-             slot.dtype() == grad.dtype() && slot.device() == grad.device()) {
+  } else if (detail::summable_in_place(slot, grad)) {
     Tensor addend = grad.contiguous();
     kernel_backend(slot, Kernel::Binary).binary(BinaryOp::Add, slot.view(), addend.view(), slot.view());
   } else {

@@ -31,4 +31,9 @@ void require_float(const Tensor& x, const char* op, const char* what) {
     fail("{}: {} must be a floating-point tensor, got {}", op, what, dtype_name(x.dtype()));
 }
 
+bool summable_in_place(const Tensor& sum, const Tensor& like) {
+  return sum.defined() && sum.sole_owner() && sum.is_contiguous() && sum.shape() == like.shape() &&
+         sum.dtype() == like.dtype() && sum.device() == like.device();
+}
+
 }  // namespace tessera::detail

@@ -13,5 +13,8 @@ Tensor empty_like_shape(const Tensor& x, const Shape& shape);
 Tensor empty_like_shape(const Tensor& x, const Shape& shape, DType dtype);
 // Error unless x has a floating dtype.
 void require_float(const Tensor& x, const char* op, const char* what);
+// Whether a gradient sum may be added to in place: defined, held by no one else (sole_owner),
+// contiguous, and of like's shape, dtype and device.
+bool summable_in_place(const Tensor& sum, const Tensor& like);
 
 }  // namespace tessera::detail

@@ -139,8 +139,7 @@ Tensor embedding(const Tensor& ids_in, const Tensor& table) {
     if (!table.grad_fn() && table.requires_grad()) {
       Tensor sum = table.grad();
       table.set_grad(Tensor());
-      bool in_place = sum.defined() && sum.sole_owner() && sum.is_contiguous() && sum.dtype() == dtype &&
-                      sum.device() == gc.device();
+      bool in_place = detail::summable_in_place(sum, table);
       if (in_place)
         kernel_backend(gc, Kernel::EmbeddingBackward).embedding_backward(ids.view(), gc.view(), sum.view());
       table.set_grad(sum);
