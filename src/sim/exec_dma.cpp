@@ -1,5 +1,5 @@
-// dma.copy and dma.copy3d: strided blocks between HBM, L2 and scratchpads, row by row (between
-// host pointers when each block lies within one page).
+// dma.copy and dma.copy3d: strided blocks between HBM, L2 and scratchpads, row by row between
+// host pointers.
 // Every byte of both blocks is checked to lie in its memory before anything is copied, and
 // blocks in the same memory must not share a byte (rows in the same block may: the later row
 // wins, in plane-major, row-major order).
@@ -74,25 +74,20 @@ bool blocks_overlap(const Block& dst, const Block& src) {
   return false;
 }
 
-// When each block lies within one page (a scratchpad always does) and the source's page has
-// been written: the rows copied between host pointers, in the same order as copy_bytes would.
-bool copy_within_pages(const Block& dst, const Block& src, bool dense) {
-  Extent d = extent(dst), s = extent(src);
-  auto d_lo = static_cast<int64_t>(d.lo), s_lo = static_cast<int64_t>(s.lo);
-  const uint8_t* from = src.memory->written_span(s_lo, static_cast<int64_t>(s.hi - s.lo));
-  if (!from || !dst.memory->contiguous(d_lo, static_cast<int64_t>(d.hi - d.lo))) return false;
-  uint8_t* to = dst.memory->span(d_lo, static_cast<int64_t>(d.hi - d.lo));
+// The rows copied between host pointers: the blocks of one memory never share a byte (checked),
+// rows within the destination may (the later row wins).
+void copy_rows(const Block& dst, const Block& src, bool dense) {
   auto row_bytes = static_cast<size_t>(dst.row_bytes);
   for (int64_t p = 0; p < dst.depth; ++p) {
+    uint8_t* to = dst.memory->span(dst.row_addr(p, 0), 0);
+    const uint8_t* from = src.memory->span(src.row_addr(p, 0), 0);
     if (dense) {
-      std::memcpy(to + (dst.row_addr(p, 0) - d_lo), from + (src.row_addr(p, 0) - s_lo),
-                  row_bytes * static_cast<size_t>(dst.rows));
+      std::memcpy(to, from, row_bytes * static_cast<size_t>(dst.rows));
       continue;
     }
     for (int64_t r = 0; r < dst.rows; ++r)
-      std::memcpy(to + (dst.row_addr(p, r) - d_lo), from + (src.row_addr(p, r) - s_lo), row_bytes);
+      std::memcpy(to + r * dst.row_stride, from + r * src.row_stride, row_bytes);
   }
-  return true;
 }
 
 }  // namespace
@@ -123,15 +118,7 @@ void execute_dma(const ExecContext& ctx) {
           src.base, dst.memory->name(), dst.base);
 
   bool dense = dst.row_stride == dst.row_bytes && src.row_stride == src.row_bytes;
-  if (copy_within_pages(dst, src, dense)) return;
-  for (int64_t p = 0; p < dst.depth; ++p) {
-    if (dense) {
-      copy_bytes(*dst.memory, dst.row_addr(p, 0), *src.memory, src.row_addr(p, 0), dst.rows * dst.row_bytes);
-      continue;
-    }
-    for (int64_t r = 0; r < dst.rows; ++r)
-      copy_bytes(*dst.memory, dst.row_addr(p, r), *src.memory, src.row_addr(p, r), dst.row_bytes);
-  }
+  copy_rows(dst, src, dense);
 }
 
 }  // namespace tessera::sim

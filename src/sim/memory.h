@@ -1,11 +1,10 @@
-// The simulated memories: byte-addressed, zero at start, allocated in pages on first write so
-// that a 96 GB HBM costs the host only the pages a program touches. Host threads may read and
-// write different bytes of one memory at once (the untimed run executes cores in parallel):
-// a page is allocated once, by whichever thread touches it first.
+// The simulated memories: byte-addressed, zero at start, each one reserved host mapping of its
+// full size whose pages the host backs on first touch, so that a 96 GB HBM costs the host only
+// the pages a program writes, and an address of the memory is one host pointer (the chip
+// backend keeps its tensors there, runtime/device.h). Host threads may read and write
+// different bytes of one memory at once (the untimed run executes cores in parallel).
 #pragma once
-#include <atomic>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,46 +13,44 @@
 
 namespace tessera::sim {
 
-// One memory of `size_bytes`, stored in pages of `page_bytes`. Reads of a page never written
-// give zeros. Callers check ranges (see functional.cpp); here they are asserted.
+// One memory of `size_bytes`. Bytes never written read as zeros. Callers check ranges (see
+// functional.cpp); here they are asserted.
 class Memory {
  public:
-  Memory(std::string name, int64_t size_bytes, int64_t page_bytes);
+  Memory(std::string name, int64_t size_bytes);
   ~Memory();
-  Memory(Memory&&) = default;
+  Memory(Memory&& other) noexcept;
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
   Memory& operator=(Memory&&) = delete;
 
   const std::string& name() const { return name_; }
   int64_t size_bytes() const { return size_bytes_; }
-  int64_t page_bytes() const { return page_bytes_; }
-  int64_t allocated_bytes() const { return allocated_pages_->load() * page_bytes_; }
+  // The host memory behind the mapping's touched pages (reading a page never written maps the
+  // host's shared zero page, which counts here but costs nothing).
+  int64_t resident_bytes() const;
 
   void read(int64_t addr, void* dst, int64_t bytes) const;
   void write(int64_t addr, const void* src, int64_t bytes);
-  // A pointer to [addr, addr + bytes), which must lie within one page; allocates it.
-  uint8_t* span(int64_t addr, int64_t bytes);
-  // Whether [addr, addr + bytes) lies within one page.
-  bool contiguous(int64_t addr, int64_t bytes) const;
-  // A pointer to [addr, addr + bytes) when it lies within one page that has been written, else
-  // nullptr; allocates nothing.
-  const uint8_t* written_span(int64_t addr, int64_t bytes) const;
+  // The host pointer of [addr, addr + bytes).
+  uint8_t* span(int64_t addr, int64_t bytes) {
+    check(addr, bytes);
+    return base_ + addr;
+  }
+  const uint8_t* span(int64_t addr, int64_t bytes) const {
+    check(addr, bytes);
+    return base_ + addr;
+  }
 
  private:
-  uint8_t* page(int64_t index);
-  int64_t page_count() const { return (size_bytes_ + page_bytes_ - 1) / page_bytes_; }
+  void check(int64_t addr, int64_t bytes) const;
 
   std::string name_;
-  int64_t size_bytes_ = 0, page_bytes_ = 0;
-  // Behind pointers, so that a Memory can move (the atomics cannot).
-  std::unique_ptr<std::atomic<int64_t>> allocated_pages_;
-  std::unique_ptr<std::atomic<uint8_t*>[]> pages_;  // null until first written; freed with std::free
+  int64_t size_bytes_ = 0;
+  uint8_t* base_ = nullptr;  // mmap'd, size_bytes_ (at least one page) long; null when moved from
 };
 
-// Copies between two memories (or within one), page by page.
-void copy_bytes(Memory& dst, int64_t dst_addr, const Memory& src, int64_t src_addr, int64_t bytes);
-
-// Every memory of a chip: HBM, L2 and one scratchpad per core. A scratchpad is one page, so
-// that tiles in it are contiguous for the host kernels.
+// Every memory of a chip: HBM, L2 and one scratchpad per core.
 class MachineMemory {
  public:
   explicit MachineMemory(const arch::ChipSpec& chip);
