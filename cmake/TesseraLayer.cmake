@@ -30,7 +30,8 @@ function(tessera_tests name)
   target_compile_definitions(${name} PRIVATE
     TESSERA_SOURCE_DIR="${PROJECT_SOURCE_DIR}" TESSERA_BINARY_DIR="${PROJECT_BINARY_DIR}")
   # Passive OpenMP waiting: tests run two at a time on two cores, where spinning threads
-  # would steal the cores that the threads they wait for need.
+  # would steal the cores that the threads they wait for need. Every chip launch checks that
+  # its programs leave the operands they only read unchanged (backends/chip/chip_launch.h).
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT 900 ENVIRONMENT "OMP_WAIT_POLICY=passive")
+    PROPERTIES TIMEOUT 900 ENVIRONMENT "OMP_WAIT_POLICY=passive;TESSERA_CHECK_OPERANDS=1")
 endfunction()

@@ -50,6 +50,11 @@ void Device::reset_peak() {
   allocator_.reset_peak();
 }
 
+int64_t Device::allocated_end() const {
+  std::lock_guard lock(mutex_);
+  return allocator_.live_end();
+}
+
 void Device::check_allocated(int64_t addr, int64_t bytes, const char* what) const {
   std::lock_guard lock(mutex_);
   if (!allocator_.block_containing(addr, bytes))

@@ -41,6 +41,9 @@ class Device {
   int64_t bytes_in_use() const;
   int64_t peak_bytes() const;
   void reset_peak();
+  // One past the last byte of the highest live allocation (0 when none is live): HBM above it is
+  // free for a launch's workspace.
+  int64_t allocated_end() const;
   // Fails, naming the device and `what`, unless [addr, addr + bytes) lies in one live block.
   void check_allocated(int64_t addr, int64_t bytes, const char* what) const;
 

@@ -55,6 +55,10 @@ int64_t HbmAllocator::largest_free_block() const {
   return largest;
 }
 
+int64_t HbmAllocator::live_end() const {
+  return live_.empty() ? 0 : live_.rbegin()->first + live_.rbegin()->second;
+}
+
 int64_t HbmAllocator::block_bytes(int64_t addr) const {
   auto it = live_.find(addr);
   return it == live_.end() ? 0 : it->second;

@@ -28,6 +28,8 @@ class HbmAllocator {
   int64_t free_blocks() const { return static_cast<int64_t>(free_.size()); }
   // The aligned size of the live block at `addr`, or 0 when none starts there.
   int64_t block_bytes(int64_t addr) const;
+  // One past the last byte of the highest live block (0 when none is live).
+  int64_t live_end() const;
   // The live block that holds [addr, addr + bytes), as (start, size), or nothing.
   std::optional<std::pair<int64_t, int64_t>> block_containing(int64_t addr, int64_t bytes) const;
 

@@ -1,10 +1,11 @@
 // The chip backends beyond the kernel harness: matmul of general f32 inputs (rounded to bf16 on
 // the way to the matrix engine), multi-tile and multi-core shapes (cross-entropy's targets in
-// tiles of many rows), the simulated time they add up, the kernels they claim, and the
-// registry's names.
+// tiles of many rows), operands used where they lie in HBM and the workspace above them, the
+// simulated time they add up, the kernels they claim, and the registry's names.
 #include "backends/chip/chip_backend.h"
 
 #include "base/error.h"
+#include "common/error_text.h"
 #include "kernel_harness.h"
 
 namespace tessera::test {
@@ -162,6 +163,47 @@ TEST(ChipBackendTest, AllocationsAreAccountedInTheDevicesHbm) {
     static_cast<char*>(b.get())[(3 << 20) - 1] = 1;  // host memory behind it
   }
   EXPECT_EQ(device.bytes_in_use(), before);
+}
+
+TEST(ChipBackendTest, OperandsInTheChipsHbmAreUsedWhereTheyLie) {
+  std::vector<float> a = random_values(64 * 96, 31), b = random_values(64 * 96, 32), sum(a.size()), twice_t(a.size());
+  for (size_t i = 0; i < a.size(); ++i) sum[i] = a[i] + b[i];
+  for (int64_t r = 0; r < 96; ++r)
+    for (int64_t c = 0; c < 64; ++c) twice_t[r * 64 + c] = 2 * a[c * 96 + r];
+  Workspace ws(t1());
+  View va = ws.input(DType::F32, {64, 96}, a), vb = ws.input(DType::F32, {64, 96}, b);
+  auto copied = [&, last = t1().totals().staged_bytes]() mutable {
+    int64_t now = t1().totals().staged_bytes, bytes = now - last;
+    last = now;
+    return bytes;
+  };
+  // Contiguous f32 operands and result: nothing copied.
+  View out = ws.output(DType::F32, {64, 96});
+  t1().binary(BinaryOp::Add, va, vb, out);
+  EXPECT_EQ(copied(), 0);
+  EXPECT_EQ(ws.read(out), sum);
+  // A result over an operand: the operand read where it lies, the sum written to the workspace
+  // and copied over it.
+  View acc = ws.output(DType::F32, {64, 96}, a);
+  t1().binary(BinaryOp::Add, acc, vb, acc);
+  EXPECT_EQ(copied(), 64 * 96 * 4);
+  EXPECT_EQ(ws.read(acc), sum);
+  // A transposed view is packed into the workspace (twice: it is both operands).
+  View transposed{va.data, DType::F32, {96, 64}, {1, 96}};
+  View out_t = ws.output(DType::F32, {96, 64});
+  t1().binary(BinaryOp::Add, transposed, transposed, out_t);
+  EXPECT_EQ(copied(), 2 * 96 * 64 * 4);
+  EXPECT_EQ(ws.read(out_t), twice_t);
+  ws.expect_intact("binary in place");
+}
+
+TEST(ChipBackendTest, ALaunchsWorkspaceMustFitAboveTheAllocations) {
+  ChipBackend small("t1", {"hbm.capacity=1MiB"});
+  std::shared_ptr<void> most = small.allocate((1 << 20) - 4096);
+  // A transposed view needs 16384 bytes of workspace; 4096 are left above the allocation.
+  View transposed{most.get(), DType::F32, {64, 64}, {1, 64}};
+  EXPECT_EQ(testing::error_text([&] { small.unary(UnaryOp::Neg, transposed, View{most.get(), DType::F32, {64, 64}, {64, 1}}); }),
+            "device 'chip:t1': out of memory: a launch's workspace needs 16.38 kB above the 1.04 MB allocated");
 }
 
 TEST(ChipBackendTest, LaunchesAreOnTheDevicesTimeline) {

@@ -37,6 +37,17 @@ TEST(HbmAllocatorTest, FirstFitReusesTheFirstHoleLargeEnough) {
   EXPECT_EQ(p2, 768);
 }
 
+TEST(HbmAllocatorTest, LiveEndIsTheEndOfTheHighestLiveBlock) {
+  HbmAllocator a(16 * 256);
+  EXPECT_EQ(a.live_end(), 0);
+  int64_t p0 = *a.allocate(256), p1 = *a.allocate(300);
+  EXPECT_EQ(a.live_end(), 768);
+  a.free(p0);  // a hole below does not lower it
+  EXPECT_EQ(a.live_end(), 768);
+  a.free(p1);
+  EXPECT_EQ(a.live_end(), 0);
+}
+
 TEST(HbmAllocatorTest, FragmentedMemoryRefusesWhatFitsInTotalButNotInOneBlock) {
   HbmAllocator a(8 * 256);
   std::vector<int64_t> blocks;

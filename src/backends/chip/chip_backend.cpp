@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "arch/chip_loader.h"
@@ -49,9 +51,15 @@ void set_chip_overrides(const std::string& device, const std::vector<std::string
 }
 
 ChipBackend::ChipBackend(const std::string& preset)
-    : preset_(preset),
-      device_(std::make_shared<runtime::Device>("chip:" + preset, create_chip(preset))),
-      host_blocks_(std::make_shared<HostBlockCache>()) {}
+    : ChipBackend(preset, std::make_shared<runtime::Device>("chip:" + preset, create_chip(preset))) {}
+
+ChipBackend::ChipBackend(const std::string& preset, const std::vector<std::string>& overrides)
+    : ChipBackend(preset, std::make_shared<runtime::Device>("chip:" + preset, arch::load_chip(preset, overrides))) {}
+
+ChipBackend::ChipBackend(std::string preset, std::shared_ptr<runtime::Device> device)
+    : preset_(std::move(preset)),
+      device_(std::move(device)),
+      check_operands_(std::getenv("TESSERA_CHECK_OPERANDS") != nullptr) {}
 
 std::string ChipBackend::name() const { return "chip:" + preset_; }
 
@@ -107,35 +115,56 @@ bool ChipBackend::supports(Kernel kernel, DType dtype) const {
 }
 
 std::shared_ptr<void> ChipBackend::allocate(size_t bytes) {
+  std::lock_guard lock(launch_mutex_);
   int64_t addr = device_->allocate(static_cast<int64_t>(bytes));
-  std::shared_ptr<void> host;
-  try {
-    host = host_blocks_->allocate(bytes, name());
-  } catch (...) {
-    device_->free(addr);
-    throw;
-  }
-  void* data = host.get();
-  return std::shared_ptr<void>(data, [host = std::move(host), device = device_, addr](void*) { device->free(addr); });
+  uint8_t* data = device_->simulator().memory().hbm().span(addr, static_cast<int64_t>(bytes));
+  std::memset(data, 0, bytes);
+  return std::shared_ptr<void>(data, [device = device_, addr](void*) { device->free(addr); });
 }
 
-int64_t ChipBackend::Staging::place(int64_t bytes) {
-  int64_t addr = next;
-  next += (bytes + 255) / 256 * 256;
+ChipBackend::Staging ChipBackend::new_staging() const {
+  Staging hbm;
+  hbm.next = chip().hbm_bytes / runtime::HbmAllocator::kAlignment * runtime::HbmAllocator::kAlignment;
+  hbm.floor = device_->allocated_end();
+  return hbm;
+}
+
+std::optional<int64_t> ChipBackend::hbm_address(const void* host, int64_t bytes) const {
+  const sim::Memory& hbm = device_->simulator().memory().hbm();
+  auto base = reinterpret_cast<uintptr_t>(hbm.span(0, 0)), p = reinterpret_cast<uintptr_t>(host);
+  if (p < base || p - base + static_cast<uint64_t>(bytes) > static_cast<uint64_t>(hbm.size_bytes()))
+    return std::nullopt;
+  return static_cast<int64_t>(p - base);
+}
+
+std::optional<int64_t> ChipBackend::in_place(Staging& hbm, const void* host, int64_t bytes, Use use) {
+  std::optional<int64_t> addr = hbm_address(host, bytes);
+  if (!addr) return std::nullopt;
+  Staging::Range range{*addr, *addr + bytes, use};
+  for (const Staging::Range& r : hbm.in_place) {
+    bool conflicting = use == Use::Update || r.use == Use::Update || use != r.use;
+    if (conflicting && range.start < r.end && r.start < range.end) return std::nullopt;
+  }
+  hbm.in_place.push_back(range);
   return addr;
 }
 
 int64_t ChipBackend::stage(Staging& hbm, const void* host, int64_t bytes) {
+  if (std::optional<int64_t> addr = in_place(hbm, host, bytes, Use::Read)) return *addr;
   int64_t addr = place_staged(hbm, bytes);
   write_staged(addr, host, bytes);
   return addr;
 }
 
 int64_t ChipBackend::place_staged(Staging& hbm, int64_t bytes) {
-  int64_t addr = hbm.place(bytes);
-  if (addr + bytes > chip().hbm_bytes)
-    fail("device '{}': a launch needs more than the chip's {} bytes of HBM", name(), chip().hbm_bytes);
-  return addr;
+  int64_t size = (bytes + runtime::HbmAllocator::kAlignment - 1) / runtime::HbmAllocator::kAlignment *
+                 runtime::HbmAllocator::kAlignment;
+  if (hbm.next - size < hbm.floor)
+    fail("device '{}': out of memory: a launch's workspace needs {} above the {} allocated",
+         name(), runtime::format_bytes(static_cast<double>(chip().hbm_bytes - hbm.next + size)),
+         runtime::format_bytes(static_cast<double>(hbm.floor)));
+  hbm.next -= size;
+  return hbm.next;
 }
 
 void ChipBackend::write_staged(int64_t addr, const void* host, int64_t bytes) {
@@ -144,21 +173,31 @@ void ChipBackend::write_staged(int64_t addr, const void* host, int64_t bytes) {
   staged_bytes_ += bytes;
 }
 
-int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) { return stage_f32(hbm, std::span<const View>(&v, 1)); }
+void ChipBackend::write_staged_as(int64_t addr, const View& v, DType dtype) {
+  auto bytes = static_cast<int64_t>(v.numel() * dtype_size(dtype));
+  if (v.dtype == dtype && v.is_contiguous()) return write_staged(addr, v.data, bytes);
+  if (v.dtype == dtype && dtype != DType::F32) {
+    std::vector<uint8_t> packed(static_cast<size_t>(bytes));
+    pack_as_is(v, packed.data());
+    return write_staged(addr, packed.data(), bytes);
+  }
+  std::vector<float> values = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
+  if (dtype == DType::F32) return write_staged(addr, values.data(), bytes);
+  std::vector<uint8_t> packed(static_cast<size_t>(bytes));
+  convert_elements(values.data(), DType::F32, packed.data(), dtype, values.size());
+  write_staged(addr, packed.data(), bytes);
+}
+
+int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) { return stage_as(hbm, v, DType::F32); }
 
 int64_t ChipBackend::stage_f32(Staging& hbm, std::span<const View> vs) {
+  if (vs.size() == 1) return stage_f32(hbm, vs.front());
   int64_t total = 0;
   for (const View& v : vs) total += v.numel();
   int64_t start = place_staged(hbm, total * 4), addr = start;
   for (const View& v : vs) {
-    int64_t bytes = v.numel() * 4;
-    if (v.dtype == DType::F32 && v.is_contiguous()) {
-      write_staged(addr, v.data, bytes);
-    } else {
-      std::vector<float> packed = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
-      write_staged(addr, packed.data(), bytes);
-    }
-    addr += bytes;
+    write_staged_as(addr, v, DType::F32);
+    addr += v.numel() * 4;
   }
   return start;
 }
@@ -166,10 +205,9 @@ int64_t ChipBackend::stage_f32(Staging& hbm, std::span<const View> vs) {
 int64_t ChipBackend::stage_as(Staging& hbm, const View& v, DType dtype) {
   auto bytes = static_cast<int64_t>(v.numel() * dtype_size(dtype));
   if (v.dtype == dtype && v.is_contiguous()) return stage(hbm, v.data, bytes);
-  std::vector<float> values = v.dtype == DType::F32 ? pack_f32(v) : load_all(v);
-  std::vector<uint8_t> packed(static_cast<size_t>(bytes));
-  convert_elements(values.data(), DType::F32, packed.data(), dtype, values.size());
-  return stage(hbm, packed.data(), bytes);
+  int64_t addr = place_staged(hbm, bytes);
+  write_staged_as(addr, v, dtype);
+  return addr;
 }
 
 void ChipBackend::fetch_as(const View& dst, int64_t hbm_addr, DType dtype) {
@@ -185,6 +223,7 @@ void ChipBackend::fetch_as(const View& dst, int64_t hbm_addr, DType dtype) {
 }
 
 void ChipBackend::fetch(void* host, int64_t hbm_addr, int64_t bytes) {
+  if (hbm_address(host, bytes) == hbm_addr) return;  // written in place
   device_->simulator().memory().hbm().read(hbm_addr, host, bytes);
   std::lock_guard lock(staged_mutex_);
   staged_bytes_ += bytes;

@@ -3,18 +3,20 @@
 //
 // - The backend runs on a runtime::Device (runtime/device.h). allocate() reserves the tensor's
 //   bytes in the device's HBM allocator, so that capacity is accounted and a model too large
-//   for the chip fails there ("device 'chip:t1': out of memory: ..."); the bytes themselves are
-//   host memory (host_addressable; recycled by a HostBlockCache, as the cpu backend's are), so
-//   that kernels the chip does not run fall back to the CPU (dispatch.h). A launch stages its
-//   operands into the simulator's HBM (a per-launch workspace from address 0, untimed: on the
-//   chip the operands would already be in HBM),
-//   launches the kernel's program on the device's default stream (runtime/launch.h) and copies
-//   the results back. Staging packs each operand row-major (applying its strides), as a
-//   host-to-device copy of a packed tensor; matmul stages its operands as they are and runs the
-//   compiler's GEMM (compiler/gemm_lowering.h: transposes, bf16 rounding, batches,
+//   for the chip fails there ("device 'chip:t1': out of memory: ..."), and the tensor lives at
+//   that address of the simulator's HBM, which is host memory too (host_addressable), so that
+//   kernels the chip does not run fall back to the CPU (dispatch.h) on the same bytes. A launch
+//   (chip_launch.h) hands its program the operands where they lie when it can, and stages the
+//   others (strided views, other dtypes) into a per-launch workspace above every allocation
+//   (untimed: on the chip a layout change would be a kernel of its own); it launches the
+//   kernel's program on the device's default stream (runtime/launch.h) and copies back the
+//   results that could not be written in place. Matmul passes its operands as they are and
+//   runs the compiler's GEMM (compiler/gemm_lowering.h: transposes, bf16 rounding, batches,
 //   accumulation and the output dtype on the chip), its programs cached by kernel
 //   (gemm_programs()); the elementwise passes' programs are cached by plan
 //   (elementwise_programs()) and the other kernels' by builder and arguments (programs()).
+//   Operand addresses are part of those keys: a training step allocates its tensors at the
+//   same addresses every step, so its programs repeat.
 // - The simulated time and statistics of every launch are the runtime's totals (totals,
 //   summary, runtime/run_report.h). Each launch also costs the chip's launch overhead.
 // - A preset's parameters can be overridden before its backend is first used
@@ -43,6 +45,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,7 +54,6 @@
 #include "compiler/gemm_cache.h"
 #include "compiler/program_cache.h"
 #include "compiler/tile_program.h"
-#include "backends/cpu/host_block_cache.h"
 #include "backends/cpu/reference_backend.h"
 #include "isa/isa.h"
 #include "runtime/device.h"
@@ -65,13 +67,16 @@ struct ChipTotals {
   double seconds = 0;          // simulated, launch overheads included
   double flops = 0;
   int64_t hbm_bytes = 0;       // read + written by the programs
-  int64_t staged_bytes = 0;    // staged into and fetched from the launches' workspace
+  int64_t staged_bytes = 0;    // copied into and out of the launches' workspace
   std::map<std::string, double> seconds_by_kernel;
 };
 
 class ChipBackend : public ReferenceBackend {
  public:
   explicit ChipBackend(const std::string& preset);
+  // A backend of its own for `preset` with `overrides` ("key=value", arch/chip_loader.h),
+  // outside the registry.
+  ChipBackend(const std::string& preset, const std::vector<std::string>& overrides);
   std::string name() const override;
   bool supports(Kernel kernel, DType dtype) const override;
   std::shared_ptr<void> allocate(size_t bytes) override;
@@ -146,15 +151,31 @@ class ChipBackend : public ReferenceBackend {
   std::string summary() const;
 
  private:
-  class Launch;  // one kernel launch: lock, staging, run, copy-back (chip_launch.h)
-  // HBM of one launch: arrays placed one after another from address 0.
+  class Launch;  // one kernel launch: lock, operands, run, copy-back (chip_launch.h)
+  // How a launch uses bytes of HBM that it takes in place.
+  enum class Use { Read, Write, Update };
+  // The HBM of one launch: its workspace, placed downwards from the top of the HBM and above
+  // every allocation (floor), and the byte ranges it uses in place.
   struct Staging {
-    int64_t next = 0;
-    int64_t place(int64_t bytes);
+    struct Range {
+      int64_t start = 0, end = 0;
+      Use use = Use::Read;
+    };
+    int64_t next = 0, floor = 0;
+    std::vector<Range> in_place;
   };
+  Staging new_staging() const;
+  // The HBM address of [host, host + bytes) when it lies in this chip's HBM, else nothing.
+  std::optional<int64_t> hbm_address(const void* host, int64_t bytes) const;
+  // The HBM address of [host, host + bytes) for a launch to use in place as `use`, recorded; or
+  // nothing when the bytes are not in HBM or overlap bytes used in place in a way that
+  // conflicts (anything with an update, reads with writes).
+  std::optional<int64_t> in_place(Staging& hbm, const void* host, int64_t bytes, Use use);
+  // Reads operands in place where it can, else stages them (copies into the workspace).
   int64_t stage(Staging& hbm, const void* host, int64_t bytes);
-  int64_t place_staged(Staging& hbm, int64_t bytes);  // room within the chip's HBM
+  int64_t place_staged(Staging& hbm, int64_t bytes);  // room in the workspace
   void write_staged(int64_t hbm_addr, const void* host, int64_t bytes);
+  void write_staged_as(int64_t hbm_addr, const View& v, DType dtype);  // v packed row-major, as dtype
   int64_t stage_f32(Staging& hbm, const View& v);  // packed row-major, as f32
   int64_t stage_f32(Staging& hbm, std::span<const View> vs);  // each packed as f32, end to end
   void fetch(void* host, int64_t hbm_addr, int64_t bytes);
@@ -184,15 +205,19 @@ class ChipBackend : public ReferenceBackend {
   // The "cannot run" error of a whole-row kernel whose single row does not fit the scratchpad.
   void require_rows_fit(Kernel kernel, const compiler::ElementwisePlan& plan, DType dtype) const;
 
+  ChipBackend(std::string preset, std::shared_ptr<runtime::Device> device);
+
   std::string preset_;
   std::shared_ptr<runtime::Device> device_;  // shared with the deleters of allocations
-  std::mutex launch_mutex_;  // one launch at a time: the simulator's memories are shared
+  // One launch at a time (the simulator's memories are shared), and no allocation during one
+  // (its workspace lies above every allocation).
+  std::mutex launch_mutex_;
+  bool check_operands_ = false;  // TESSERA_CHECK_OPERANDS (chip_launch.h)
   mutable std::mutex staged_mutex_;
   int64_t staged_bytes_ = 0;
   compiler::GemmProgramCache gemm_programs_;
   compiler::ElementwiseProgramCache elementwise_programs_;
   compiler::ProgramCache programs_;
-  std::shared_ptr<HostBlockCache> host_blocks_;  // the tensors' host bytes
 };
 
 // Overrides ("key=value", arch/chip_loader.h) for the chip behind `device` ("chip:<preset>"),

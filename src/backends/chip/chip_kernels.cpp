@@ -172,11 +172,11 @@ void ChipBackend::adamw(const View& param, const View& grad, const View& m, cons
   Plan p;
   // One row of n elements: the pass cuts it into column tiles.
   p.rows = 1, p.cols = n;
-  for (const View* x : {&param, &grad, &m, &v}) p.inputs.push_back({l.stage_f32(*x), Layout::Full, 0});
+  // Param, m and v updated where they lie (each tile stored after its loads).
+  p.inputs = {{l.update(param, DType::F32), Layout::Full, 0}, {l.stage_f32(grad), Layout::Full, 0},
+              {l.update(m, DType::F32), Layout::Full, 0}, {l.update(v, DType::F32), Layout::Full, 0}};
   chip_ops::adamw_ops(p, args);
-  l.output(p, 0, param, DType::F32);
-  l.output(p, 2, m, DType::F32);
-  l.output(p, 3, v, DType::F32);
+  for (int slot : {0, 2, 3}) chip_ops::add_output(p, slot, p.inputs[slot].hbm_addr, DType::F32);
   l.run(p);
 }
 
@@ -295,15 +295,14 @@ void ChipBackend::matmul(const View& a, const View& b, const View& out, const Ma
   kernel.batch_stride_a = g.batch_stride_a, kernel.batch_stride_b = g.batch_stride_b;
   kernel.batch_stride_out = g.batch_stride_out;
   Launch l(*this, Kernel::Matmul);
-  // The operands as they are in memory; the output too when the program reads it or when its
-  // batches leave gaps that the copy-back must not overwrite.
+  // The operands as they are in memory; the output updated when the program reads it or when
+  // its batches leave gaps that a copy-back must not overwrite.
   compiler::GemmArgs args;
   args.a = l.stage(a.data, kernel.a_bytes());
   args.b = l.stage(b.data, kernel.b_bytes());
   bool gaps = g.batch > 1 && g.batch_stride_out != g.m * g.n;
-  args.out = g.accumulate || gaps ? l.stage(out.data, kernel.out_bytes()) : l.place(kernel.out_bytes());
+  args.out = g.accumulate || gaps ? l.update(out.data, kernel.out_bytes()) : l.write_to(out.data, kernel.out_bytes());
   l.run(gemm_programs_.program(kernel, chip(), args));
-  l.fetch(out.data, args.out, kernel.out_bytes());
 }
 
 }  // namespace tessera

@@ -1,10 +1,11 @@
 // The chip backend's causal attention kernels (see chip_backend.h): the flash-style programs of
 // compiler/attention_program.h round f32 operands to bf16 on the chip, and the results come
-// back in the outputs' dtype. A (B, H, T, D) view whose D elements are contiguous (q, k and v
-// as column blocks of a (B, T, 3C) projection, an output inside (B, T, C)) is staged as the
-// memory it spans and the program reads or writes its rows at their strides; other views are
-// staged packed.
+// back in the outputs' dtype. The program reads or writes a (B, H, T, D) view whose D elements
+// are contiguous (q, k and v as column blocks of a (B, T, 3C) projection, an output inside
+// (B, T, C)) at its rows' strides, in the memory it spans (where it lies, or staged); other
+// views are staged packed.
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "backends/chip/chip_backend.h"
@@ -72,13 +73,16 @@ int64_t stage_heads(L& l, const View& v, DType dtype, compiler::HeadStrides& str
   return l.stage(v.data, span_elements(v) * static_cast<int64_t>(dtype_size(dtype)));
 }
 
-// Room for an output: where it lies (added to `in_place`), or packed as a pending result.
+// Room for an output: where it lies, or its rows at their strides in the workspace (added to
+// `in_place`), or packed as a pending result.
 template <typename L>
 int64_t place_heads(L& l, const View& v, DType dtype, compiler::HeadStrides& strides,
                     std::vector<InPlaceOutput>& in_place) {
   if (!strided_in_place(v, dtype)) return l.result(v, dtype);
   strides = head_strides(v);
-  int64_t addr = l.place(span_elements(v) * static_cast<int64_t>(dtype_size(dtype)));
+  int64_t bytes = span_elements(v) * static_cast<int64_t>(dtype_size(dtype));
+  if (std::optional<int64_t> addr = l.write_in_place(v.data, bytes)) return *addr;
+  int64_t addr = l.place(bytes);
   in_place.push_back({v, addr});
   return addr;
 }

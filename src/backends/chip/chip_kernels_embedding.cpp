@@ -71,13 +71,12 @@ void ChipBackend::embedding_backward(const View& ids, const View& dout, const Vi
   compiler::EmbeddingPlan p = plan_ids(chip(), dtable, id_values, true, local);
   compiler::split_by_position(chip(), p);
   Launch l(*this, Kernel::EmbeddingBackward);
-  p.table = l.stage_as(dtable, dtable.dtype);  // updated in place
+  p.table = l.update(dtable, dtable.dtype);
   p.rows = l.stage_as(dout, dout.dtype);
   p.indices = l.stage(local.data(), count * 4);
   p.partials = l.place(compiler::embedding_partials_bytes(p));
   l.run(programs_.program(chip(), "embedding_backward", compiler::embedding_key(p),
                           [&] { return compiler::embedding_backward_program(chip(), p); }));
-  l.fetch_as(dtable, p.table, dtable.dtype);
 }
 
 }  // namespace tessera

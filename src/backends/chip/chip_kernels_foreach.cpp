@@ -1,7 +1,9 @@
 // The chip backend's multi-tensor kernels (see chip_backend.h): a list of tensors in one launch,
 // where the per-tensor kernels take one launch, and its overhead, each: sum_squares_many,
 // scale_many and adamw_many.
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <tuple>
 #include <vector>
@@ -89,25 +91,26 @@ void ChipBackend::adamw_many(std::span<const View> params, std::span<const View>
   const int updated[3] = {0, 2, 3};                                // param, m, v
   for (const std::vector<size_t>& members : groups) {
     std::vector<View> operands[4];  // the members' views of each list
-    std::vector<int64_t> offsets;   // elements before each member in the packed arrays
     int64_t total = 0;
     for (size_t i : members) {
       for (int j = 0; j < 4; ++j) operands[j].push_back(lists[j][i]);
-      offsets.push_back(total), total += params[i].numel();
+      total += params[i].numel();
     }
     Launch l(*this, Kernel::AdamWMany);
     // As adamw on the packed arrays as one row: the same per-element ops, one program for the
     // group whatever the step (its scalars are kernel arguments).
     Plan p;
     p.rows = 1, p.cols = total;
-    for (const std::vector<View>& list : operands) p.inputs.push_back({l.stage_f32(list), Plan::Layout::Full, 0});
+    // Param, m and v updated where they were read (each tile stored after its loads), packed
+    // and copied back unless the group is one tensor.
+    for (int slot = 0; slot < 4; ++slot) {
+      bool written = std::find(std::begin(updated), std::end(updated), slot) != std::end(updated);
+      int64_t addr = written ? l.update(operands[slot], DType::F32) : l.stage_f32(operands[slot]);
+      p.inputs.push_back({addr, Plan::Layout::Full, 0});
+    }
     chip_ops::adamw_ops(p, args[members[0]]);
-    // Param, m and v written back where they were read (each tile stored after its loads):
-    // three fewer arrays of the group's size in the launch's workspace.
     for (int slot : updated) chip_ops::add_output(p, slot, p.inputs[slot].hbm_addr, DType::F32);
     l.run(p);
-    for (size_t k = 0; k < members.size(); ++k)
-      for (int slot : updated) l.fetch_as(operands[slot][k], p.inputs[slot].hbm_addr + offsets[k] * 4, DType::F32);
   }
 }
 

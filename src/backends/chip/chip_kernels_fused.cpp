@@ -24,15 +24,10 @@ Plan::Op reduce_sum(int dst, int a) { return row_op(OpKind::Reduce, dst, a, 0); 
 
 void ChipBackend::add_column_sums(Launch& l, int64_t addr, int64_t rows, int64_t cols, std::span<const View> accs) {
   DType dtype = accs.front().dtype;
-  auto es = static_cast<int64_t>(dtype_size(dtype)), outer = static_cast<int64_t>(accs.size());
-  std::vector<uint8_t> packed(static_cast<size_t>(outer * cols * es));
-  for (int64_t k = 0; k < outer; ++k) {
-    TS_ASSERT(accs[k].dtype == dtype && accs[k].numel() == cols);
-    pack_as_is(accs[k], &packed[k * cols * es]);
-  }
-  int64_t target = l.stage(packed.data(), outer * cols * es);
-  run_reduce(l, isa::ReduceFn::Sum, addr, target, outer, rows, cols, DType::F32, dtype, true);
-  for (int64_t k = 0; k < outer; ++k) l.fetch_as(accs[k], target + k * cols * es, dtype);
+  for (const View& acc : accs) TS_ASSERT(acc.dtype == dtype && acc.numel() == cols);
+  int64_t target = l.update(accs, dtype);
+  run_reduce(l, isa::ReduceFn::Sum, addr, target, static_cast<int64_t>(accs.size()), rows, cols, DType::F32, dtype,
+             true);
 }
 
 void ChipBackend::bias_gelu(const View& x, const View& bias, const View& y) {

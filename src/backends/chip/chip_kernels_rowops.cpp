@@ -25,11 +25,7 @@ using R = isa::ReduceFn;
 
 compiler::ElementwisePlan::Input ChipBackend::stage_input(Staging& hbm, const View& v, Layout layout) {
   if (v.dtype == DType::F32 || !is_floating(v.dtype)) return {stage_f32(hbm, v), layout, 0, DType::F32};
-  auto es = static_cast<int64_t>(dtype_size(v.dtype));
-  if (v.is_contiguous()) return {stage(hbm, v.data, v.numel() * es), layout, 0, v.dtype};
-  std::vector<uint8_t> packed(static_cast<size_t>(v.numel() * es));
-  pack_as_is(v, packed.data());
-  return {stage(hbm, packed.data(), v.numel() * es), layout, 0, v.dtype};
+  return {stage_as(hbm, v, v.dtype), layout, 0, v.dtype};
 }
 
 void ChipBackend::pack_as_is(const View& v, uint8_t* out) {
@@ -178,7 +174,9 @@ void ChipBackend::sgd_momentum(const View& param, const View& grad, const View& 
   Launch l(*this, Kernel::SgdMomentum);
   Plan p;
   p.rows = 1, p.cols = n;  // one row: the pass cuts it into column tiles
-  p.inputs = {l.input(param, Layout::Full), l.input(grad, Layout::Full), l.input(velocity, Layout::Full)};
+  // Param and velocity updated where they lie (each tile stored after its loads).
+  p.inputs = {{l.update(param, param.dtype), Layout::Full, 0, param.dtype}, l.input(grad, Layout::Full),
+              {l.update(velocity, velocity.dtype), Layout::Full, 0, velocity.dtype}};
   p.constants = {momentum, weight_decay, lr};
   p.temporaries = 2;
   int P = 0, G = 1, V = 2, MOM = p.constant_slot(0), WD = MOM + 1, LR = MOM + 2, t0 = p.temporary_slot(0),
@@ -186,8 +184,8 @@ void ChipBackend::sgd_momentum(const View& param, const View& grad, const View& 
   // velocity = (momentum velocity + grad) + wd param; param -= lr velocity.
   p.ops = {binary_op(t0, V, MOM, F::Mul), binary_op(t0, t0, G, F::Add), binary_op(t1, P, WD, F::Mul),
            binary_op(V, t0, t1, F::Add),  binary_op(t1, V, LR, F::Mul), binary_op(P, P, t1, F::Sub)};
-  l.output(p, P, param);
-  l.output(p, V, velocity);
+  add_output(p, P, p.inputs[P].hbm_addr, param.dtype);
+  add_output(p, V, p.inputs[V].hbm_addr, velocity.dtype);
   l.run(p);
 }
 
