@@ -11,6 +11,11 @@ namespace {
 
 // Everything of a plan that its program depends on.
 std::string plan_key(const ElementwisePlan& p) {
+  static_assert(field_count<ElementwisePlan>() == 10, "ElementwisePlan changed: name every field in plan_key");
+  static_assert(field_count<ElementwisePlan::Input>() == 4, "ElementwisePlan::Input changed: name it in plan_key");
+  static_assert(field_count<ElementwisePlan::Op>() == 13, "ElementwisePlan::Op changed: name it in plan_key");
+  static_assert(field_count<ElementwisePlan::Output>() == 4, "ElementwisePlan::Output changed: name it in plan_key");
+  static_assert(field_count<ElementwisePlan::Segment>() == 3, "ElementwisePlan::Segment changed: name it in plan_key");
   ProgramKey k;
   k << p.rows << p.cols << p.whole_rows << p.inputs.size() << p.constants.size() << p.temporaries
     << p.row_temporaries << p.ops.size() << p.outputs.size();
@@ -19,6 +24,12 @@ std::string plan_key(const ElementwisePlan& p) {
     k << op.kind << op.dst << op.a << op.b << op.per_row << op.col_b << op.reduce << op.unary << op.binary << op.to
       << op.value << op.seed << op.counter;
   for (const ElementwisePlan::Output& out : p.outputs) k << out.slot << out.hbm_addr << out.dtype << out.per_row;
+  k << p.segments.size();
+  for (const ElementwisePlan::Segment& segment : p.segments) {
+    k << segment.cols;
+    for (int64_t addr : segment.input_addrs) k << addr;
+    for (int64_t addr : segment.output_addrs) k << addr;
+  }
   return k.take();
 }
 

@@ -1,5 +1,5 @@
 // The elementwise program cache: a plan's program is built once per plan structure (its shape,
-// inputs and their HBM addresses, ops, outputs and the number of its constants; not the
+// segments, inputs and their HBM addresses, ops, outputs and the number of its constants; not the
 // constants' values, which travel as kernel arguments) and reused by every later launch of
 // the same plan, with its fingerprint. A plan that draws random numbers is built every time and
 // not kept: its seed and counter are in its program, which never repeats. The chip backend

@@ -27,6 +27,38 @@ static int64_t elementwise_tile_cols(const ElementwisePlan& p) {
 
 namespace {
 
+// One tile of a plan: rows [r0, r0 + nr) and columns [c0, c0 + nc), of `segment` when the plan
+// has segments (r0 = 0, nr = 1, c0 counted from the segment's start).
+struct Tile {
+  int64_t r0 = 0, c0 = 0, nr = 0, nc = 0;
+  const ElementwisePlan::Segment* segment = nullptr;
+};
+
+// The plan's tiles in order: row-major blocks of (tile_rows x tile_cols), or each segment's
+// columns in blocks of tile_cols.
+std::vector<Tile> elementwise_tiles(const ElementwisePlan& p, int64_t tile_rows, int64_t tile_cols) {
+  std::vector<Tile> tiles;
+  if (p.segments.empty()) {
+    for (int64_t r0 = 0; r0 < p.rows; r0 += tile_rows)
+      for (int64_t c0 = 0; c0 < p.cols; c0 += tile_cols)
+        tiles.push_back({r0, c0, std::min(tile_rows, p.rows - r0), std::min(tile_cols, p.cols - c0)});
+    return tiles;
+  }
+  int64_t cols = 0;
+  for (const ElementwisePlan::Segment& segment : p.segments) {
+    TS_ASSERT(segment.input_addrs.size() == p.inputs.size() && segment.output_addrs.size() == p.outputs.size());
+    for (int64_t c0 = 0; c0 < segment.cols; c0 += tile_cols)
+      tiles.push_back({0, c0, 1, std::min(tile_cols, segment.cols - c0), &segment});
+    cols += segment.cols;
+  }
+  TS_ASSERT(p.rows == 1 && !p.whole_rows && cols == p.cols);
+  for (const ElementwisePlan::Input& in : p.inputs)
+    TS_ASSERT(in.layout == ElementwisePlan::Layout::Full || in.layout == ElementwisePlan::Layout::Scalar);
+  for (const ElementwisePlan::Op& op : p.ops) TS_ASSERT(op.kind != ElementwisePlan::Op::Kind::Random);
+  for (const ElementwisePlan::Output& out : p.outputs) TS_ASSERT(!out.per_row);
+  return tiles;
+}
+
 // Scratchpad addresses for tiles of (tile_rows x tile_cols): the constants (one f32 after
 // another), then two buffer sets of every other slot and of the raw tile of each input stored
 // narrower than f32.
@@ -101,24 +133,18 @@ ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const Element
   TS_ASSERT(layout.bytes <= chip.scratchpad_bytes);
   const std::vector<std::array<int64_t, 2>>& slot_addr = layout.slot;
 
-  int64_t row_blocks = ceil_div(p.rows, tile_rows), col_blocks = ceil_div(p.cols, tile_cols);
-  int64_t tiles = row_blocks * col_blocks;
-  int64_t cores = std::min(chip.cores, tiles);
+  std::vector<Tile> tiles = elementwise_tiles(p, tile_rows, tile_cols);
+  int64_t cores = std::min(chip.cores, static_cast<int64_t>(tiles.size()));
   ElementwiseProgram result;
   if (!p.constants.empty()) result.constants_addr = slot_addr[static_cast<size_t>(p.constant_slot(0))][0];
   isa::Program& program = result.program;
   program.cores.resize(static_cast<size_t>(cores));
   for (int64_t core = 0; core < cores; ++core) {
     std::vector<Instruction>& s = program.cores[static_cast<size_t>(core)];
-    std::vector<int64_t> mine;
-    for (int64_t t = core; t < tiles; t += cores) mine.push_back(t);
-    auto extent = [&](int64_t t, int64_t& r0, int64_t& c0, int64_t& nr, int64_t& nc) {
-      r0 = t / col_blocks * tile_rows, c0 = t % col_blocks * tile_cols;
-      nr = std::min(tile_rows, p.rows - r0), nc = std::min(tile_cols, p.cols - c0);
-    };
+    std::vector<const Tile*> mine;
+    for (auto t = static_cast<size_t>(core); t < tiles.size(); t += static_cast<size_t>(cores)) mine.push_back(&tiles[t]);
     auto load = [&](size_t i) {
-      int64_t r0, c0, nr, nc;
-      extent(mine[i], r0, c0, nr, nc);
+      auto [r0, c0, nr, nc, segment] = *mine[i];
       int set = static_cast<int>(i % 2);
       for (size_t k = 0; k < p.inputs.size(); ++k) {
         const auto& in = p.inputs[k];
@@ -128,7 +154,8 @@ ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const Element
         auto es = static_cast<int64_t>(dtype_size(in.dtype));
         if (in.layout == Layout::Full) {
           int64_t stride = in.row_stride ? in.row_stride : p.cols;
-          s.push_back(dma(spm(dst), hbm(in.hbm_addr + (r0 * stride + c0) * es), nr, nc * es, nc * es, stride * es));
+          int64_t base = segment ? segment->input_addrs[k] : in.hbm_addr;
+          s.push_back(dma(spm(dst), hbm(base + (r0 * stride + c0) * es), nr, nc * es, nc * es, stride * es));
         } else if (in.layout == Layout::Col) {
           s.push_back(dma_bytes(spm(dst), hbm(in.hbm_addr + r0 * es), nr * es));
         } else if (in.layout == Layout::Row) {
@@ -142,8 +169,7 @@ ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const Element
     if (!mine.empty()) load(0);
     for (size_t i = 0; i < mine.size(); ++i) {
       if (i + 1 < mine.size()) load(i + 1);
-      int64_t r0, c0, nr, nc;
-      extent(mine[i], r0, c0, nr, nc);
+      auto [r0, c0, nr, nc, segment] = *mine[i];
       int set = static_cast<int>(i % 2);
       auto slot = [&](int k) { return spm(slot_addr[k][set]); };
       auto bcast = [&](const ElementwisePlan::Op& op) {
@@ -202,13 +228,14 @@ ElementwiseProgram elementwise_program(const arch::ChipSpec& chip, const Element
       }
       s.push_back(signal(Engine::Vector, kComputed));
       s.push_back(wait(Engine::Dma, kComputed));
-      for (const auto& out : p.outputs) {
+      for (size_t j = 0; j < p.outputs.size(); ++j) {
+        const auto& out = p.outputs[j];
         int64_t es = static_cast<int64_t>(dtype_size(out.dtype));
+        int64_t base = segment ? segment->output_addrs[j] : out.hbm_addr;
         if (out.per_row)
-          s.push_back(dma_bytes(hbm(out.hbm_addr + r0 * es), slot(out.slot), nr * es));
+          s.push_back(dma_bytes(hbm(base + r0 * es), slot(out.slot), nr * es));
         else
-          s.push_back(
-              dma(hbm(out.hbm_addr + (r0 * p.cols + c0) * es), slot(out.slot), nr, nc * es, p.cols * es, nc * es));
+          s.push_back(dma(hbm(base + (r0 * p.cols + c0) * es), slot(out.slot), nr, nc * es, p.cols * es, nc * es));
       }
     }
   }

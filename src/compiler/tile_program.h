@@ -50,8 +50,17 @@ struct ElementwisePlan {
     DType dtype = DType::F32;  // of the slot and the HBM array
     bool per_row = false;      // a (rows, 1) array of the slot's (rows x 1) values
   };
+  // Arrays that lie apart, as one row (multi-tensor kernels): the row is the segments end to
+  // end, and a segment's Full inputs and its outputs lie at its own addresses, in the order of
+  // `inputs` and `outputs` (whose hbm_addr a segmented plan ignores, but a Scalar input's).
+  // Tiles do not cross segments.
+  struct Segment {
+    int64_t cols = 0;
+    std::vector<int64_t> input_addrs, output_addrs;
+  };
   int64_t rows = 0, cols = 0;
   bool whole_rows = false;
+  std::vector<Segment> segments;  // rows == 1, cols their sum; empty: one array per operand
   std::vector<Input> inputs;
   std::vector<float> constants;
   int temporaries = 0;

@@ -129,8 +129,9 @@ class ChipBackend : public ReferenceBackend {
   double sum_squares(const View& x) override;
   // Multi-tensor kernels, one launch for the list (chip_kernels_foreach.cpp): the sum of squares
   // of every view by one sum_squares_program over all of them; scale_many as one elementwise
-  // program over the views packed end to end (one launch per dtype among them); adamw_many as
-  // adamw's program over the tensors packed end to end (one launch per distinct AdamWArgs).
+  // program over the views as segments of one row (one launch per dtype among them);
+  // adamw_many as adamw's program over the tensors as segments (one launch per distinct
+  // AdamWArgs). Every view is read and written where it lies.
   double sum_squares_many(std::span<const View> xs) override;
   void scale_many(std::span<const View> xs, std::span<const View> outs, float factor) override;
   void adamw_many(std::span<const View> params, std::span<const View> grads, std::span<const View> ms,

@@ -44,26 +44,27 @@ void ChipBackend::scale_many(std::span<const View> xs, std::span<const View> out
   }
   for (const auto& [dtype, members] : by_dtype) {
     auto es = static_cast<int64_t>(dtype_size(dtype));
-    std::vector<int64_t> offsets;  // elements before each member in the packed array
-    int64_t total = 0;
-    for (size_t i : members) offsets.push_back(total), total += xs[i].numel();
-    std::vector<uint8_t> packed(static_cast<size_t>(total * es));
-    for (size_t k = 0; k < members.size(); ++k) {
-      const View& x = xs[members[k]];
-      std::memcpy(packed.data() + offsets[k] * es, x.data, static_cast<size_t>(x.numel() * es));
-    }
     Launch l(*this, Kernel::ScaleMany);
-    // As affine(x, out, factor, 0), on the packed array as one row: the pass cuts it into tiles.
+    // As affine(x, out, factor, 0), over the views as one row of segments, each read and
+    // written where it lies (updated, when out is x).
     Plan p;
-    p.rows = 1, p.cols = total;
-    p.inputs = {{l.stage(packed.data(), total * es), Plan::Layout::Full, 0, dtype}};
+    p.rows = 1;
+    p.inputs = {{0, Plan::Layout::Full, 0, dtype}};
     p.constants = {factor, 0.0f};
     p.ops = {chip_ops::binary_op(0, 0, p.constant_slot(0), isa::BinaryFn::Mul),
              chip_ops::binary_op(0, 0, p.constant_slot(1), isa::BinaryFn::Add)};
-    int64_t result = l.place(total * es);
-    chip_ops::add_output(p, 0, result, dtype);
+    chip_ops::add_output(p, 0, 0, dtype);
+    for (size_t i : members) {
+      const View &x = xs[i], &out = outs[i];
+      int64_t bytes = x.numel() * es, from = 0, to = 0;
+      if (x.data == out.data)
+        from = to = l.update(x, dtype);
+      else
+        from = l.stage(x.data, bytes), to = l.write_to(out.data, bytes);
+      p.segments.push_back({x.numel(), {from}, {to}});
+      p.cols += x.numel();
+    }
     l.run(p);
-    for (size_t k = 0; k < members.size(); ++k) l.fetch_as(outs[members[k]], result + offsets[k] * es, dtype);
   }
 }
 
@@ -90,26 +91,26 @@ void ChipBackend::adamw_many(std::span<const View> params, std::span<const View>
   const std::span<const View> lists[4] = {params, grads, ms, vs};  // adamw_ops' slots 0 to 3
   const int updated[3] = {0, 2, 3};                                // param, m, v
   for (const std::vector<size_t>& members : groups) {
-    std::vector<View> operands[4];  // the members' views of each list
-    int64_t total = 0;
-    for (size_t i : members) {
-      for (int j = 0; j < 4; ++j) operands[j].push_back(lists[j][i]);
-      total += params[i].numel();
-    }
     Launch l(*this, Kernel::AdamWMany);
-    // As adamw on the packed arrays as one row: the same per-element ops, one program for the
-    // group whatever the step (its scalars are kernel arguments).
+    // As adamw over the tensors as one row of segments: the same per-element ops, one program
+    // for the group whatever the step (its scalars are kernel arguments). Param, m and v are
+    // updated where they lie (each tile stored after its loads).
     Plan p;
-    p.rows = 1, p.cols = total;
-    // Param, m and v updated where they were read (each tile stored after its loads), packed
-    // and copied back unless the group is one tensor.
-    for (int slot = 0; slot < 4; ++slot) {
-      bool written = std::find(std::begin(updated), std::end(updated), slot) != std::end(updated);
-      int64_t addr = written ? l.update(operands[slot], DType::F32) : l.stage_f32(operands[slot]);
-      p.inputs.push_back({addr, Plan::Layout::Full, 0});
-    }
+    p.rows = 1;
+    p.inputs.assign(4, {0, Plan::Layout::Full, 0});
     chip_ops::adamw_ops(p, args[members[0]]);
-    for (int slot : updated) chip_ops::add_output(p, slot, p.inputs[slot].hbm_addr, DType::F32);
+    for (int slot : updated) chip_ops::add_output(p, slot, 0, DType::F32);
+    for (size_t i : members) {
+      Plan::Segment segment{params[i].numel(), {}, {}};
+      for (int slot = 0; slot < 4; ++slot) {
+        bool written = std::find(std::begin(updated), std::end(updated), slot) != std::end(updated);
+        const View& v = lists[slot][i];
+        segment.input_addrs.push_back(written ? l.update(v, DType::F32) : l.stage_f32(v));
+      }
+      for (int slot : updated) segment.output_addrs.push_back(segment.input_addrs[static_cast<size_t>(slot)]);
+      p.segments.push_back(std::move(segment));
+      p.cols += params[i].numel();
+    }
     l.run(p);
   }
 }
