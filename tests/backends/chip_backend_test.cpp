@@ -182,12 +182,21 @@ TEST(ChipBackendTest, OperandsInTheChipsHbmAreUsedWhereTheyLie) {
   t1().binary(BinaryOp::Add, va, vb, out);
   EXPECT_EQ(copied(), 0);
   EXPECT_EQ(ws.read(out), sum);
-  // A result over an operand: the operand read where it lies, the sum written to the workspace
-  // and copied over it.
+  // A result onto an operand (an in-place add): each tile stored over the one it was loaded from.
   View acc = ws.output(DType::F32, {64, 96}, a);
   t1().binary(BinaryOp::Add, acc, vb, acc);
-  EXPECT_EQ(copied(), 64 * 96 * 4);
+  EXPECT_EQ(copied(), 0);
   EXPECT_EQ(ws.read(acc), sum);
+  // A result that overlaps an operand one row further on: the operand read where it lies, the
+  // sum written to the workspace and copied into place after the run.
+  std::vector<float> a_and_row(a);
+  a_and_row.resize(65 * 96, 0.0f);
+  View both = ws.output(DType::F32, {65, 96}, a_and_row);
+  View from{both.data, DType::F32, {64, 96}, {96, 1}}, onto{static_cast<float*>(both.data) + 96, DType::F32, {64, 96}, {96, 1}};
+  t1().binary(BinaryOp::Add, from, vb, onto);
+  EXPECT_EQ(copied(), 64 * 96 * 4);
+  std::vector<float> shifted = ws.read(both);
+  EXPECT_EQ(std::vector<float>(shifted.begin() + 96, shifted.end()), sum);
   // A transposed view is packed into the workspace (twice: it is both operands).
   View transposed{va.data, DType::F32, {96, 64}, {1, 96}};
   View out_t = ws.output(DType::F32, {96, 64});

@@ -3,6 +3,7 @@
 // (nanoGPT's decay grouping, a changing learning rate, a parameter without a gradient, bf16
 // parameters on the CPUs); on the chip a step is one launch per weight decay; and
 // foreach_adamw's errors name the list or the parameter at fault.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -35,7 +36,7 @@ NamedTensors make_params(const std::string& device, DType dtype) {
   for (size_t i = 0; i < kShapes.size(); ++i) {
     Tensor p = Tensor::randn(kShapes[i], gen, 0.5f, dtype, device);
     p.set_requires_grad(true);
-    params.emplace_back("p" + std::to_string(i), p);
+    params.emplace_back(fmt::format("p{}", i), p);
   }
   return params;
 }

@@ -149,6 +149,19 @@ std::optional<int64_t> ChipBackend::in_place(Staging& hbm, const void* host, int
   return addr;
 }
 
+bool ChipBackend::read_becomes_update(Staging& hbm, int64_t start, int64_t end) {
+  Staging::Range* read = nullptr;
+  for (Staging::Range& r : hbm.in_place) {
+    if (r.start == start && r.end == end && r.use == Use::Read && !read) {
+      read = &r;
+      continue;
+    }
+    if (start < r.end && r.start < end) return false;
+  }
+  if (read) read->use = Use::Update;
+  return read != nullptr;
+}
+
 int64_t ChipBackend::stage(Staging& hbm, const void* host, int64_t bytes) {
   if (std::optional<int64_t> addr = in_place(hbm, host, bytes, Use::Read)) return *addr;
   int64_t addr = place_staged(hbm, bytes);

@@ -172,6 +172,9 @@ class ChipBackend : public ReferenceBackend {
   // nothing when the bytes are not in HBM or overlap bytes used in place in a way that
   // conflicts (anything with an update, reads with writes).
   std::optional<int64_t> in_place(Staging& hbm, const void* host, int64_t bytes, Use use);
+  // Makes the bytes [start, end), read in place, updated in place instead; false when they are
+  // not one range read in place or another range overlaps them.
+  bool read_becomes_update(Staging& hbm, int64_t start, int64_t end);
   // Reads operands in place where it can, else stages them (copies into the workspace).
   int64_t stage(Staging& hbm, const void* host, int64_t bytes);
   int64_t place_staged(Staging& hbm, int64_t bytes);  // room in the workspace

@@ -39,6 +39,16 @@ int64_t ChipBackend::Launch::result(const View& dst, DType dtype) {
 }
 
 void ChipBackend::Launch::output(Plan& p, int slot, const View& dst, DType dtype) {
+  // Onto a Full input of the same layout and dtype read in place (an in-place add): each tile is
+  // stored over the tile it was loaded from.
+  auto bytes = static_cast<int64_t>(dst.numel() * dtype_size(dtype));
+  if (dst.dtype == dtype && dst.is_contiguous() && p.segments.empty())
+    if (std::optional<int64_t> addr = b_.hbm_address(dst.data, bytes))
+      for (const Plan::Input& in : p.inputs) {
+        bool same_layout = in.layout == Plan::Layout::Full && in.row_stride == 0 && in.dtype == dtype;
+        if (same_layout && in.hbm_addr == *addr && b_.read_becomes_update(hbm_, in.hbm_addr, in.hbm_addr + bytes))
+          return chip_ops::add_output(p, slot, in.hbm_addr, dtype);
+      }
   chip_ops::add_output(p, slot, result(dst, dtype), dtype);
 }
 
