@@ -151,8 +151,12 @@ class CoreRun {
 // cores touch different bytes between barriers); the first error by core number is rethrown.
 void run_to_barriers(std::vector<CoreRun>& cores, bool parallel) {
   auto count = static_cast<int64_t>(cores.size());
-#pragma omp parallel for schedule(dynamic, 1) if (parallel && count > 1)
-  for (int64_t c = 0; c < count; ++c) cores[static_cast<size_t>(c)].run_to_barrier_keeping_error();
+  if (parallel && count > 1) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t c = 0; c < count; ++c) cores[static_cast<size_t>(c)].run_to_barrier_keeping_error();
+  } else {
+    for (CoreRun& core : cores) core.run_to_barrier_keeping_error();
+  }
   for (const CoreRun& core : cores)
     if (core.error()) std::rethrow_exception(core.error());
 }
