@@ -68,8 +68,9 @@ void FrontEnd::resolve(const isa::Instruction& inst, IssuedInstruction& issued) 
 void FrontEnd::advance() {
   ++pc_;
   if (pc_ < static_cast<int64_t>(stream_.size())) return;
-  if (!loops_.empty())
-    fail("core {}: the loop whose body starts at instruction {} has no endloop", core_, loops_.back().body);
+  if (depth_ > 0)
+    fail("core {}: the loop whose body starts at instruction {} has no endloop", core_,
+         loops_[static_cast<size_t>(depth_ - 1)].body);
   state_ = State::Done;
 }
 
@@ -86,19 +87,20 @@ FrontEnd::Step FrontEnd::step(IssuedInstruction& issued) {
     case isa::Opcode::Add: reg(0) = wrap_add(reg(1), reg(2)); break;
     case isa::Opcode::Muli: reg(0) = wrap_mul(reg(1), value(2)); break;
     case isa::Opcode::Loop:
-      if (static_cast<int>(loops_.size()) == isa::kMaxLoopDepth)
+      if (depth_ == isa::kMaxLoopDepth)
         fail("{}: loops nest {} deep at most", instruction_place(core_, "front end", pc_, inst), isa::kMaxLoopDepth);
-      loops_.push_back({pc_ + 1, value(0)});
+      loops_[static_cast<size_t>(depth_++)] = {pc_ + 1, value(0)};
       break;
-    case isa::Opcode::EndLoop:
-      if (loops_.empty())
-        fail("{}: no loop is open", instruction_place(core_, "front end", pc_, inst));
-      if (--loops_.back().remaining > 0) {
-        pc_ = loops_.back().body;
+    case isa::Opcode::EndLoop: {
+      if (depth_ == 0) fail("{}: no loop is open", instruction_place(core_, "front end", pc_, inst));
+      LoopFrame& loop = loops_[static_cast<size_t>(depth_ - 1)];
+      if (--loop.remaining > 0) {
+        pc_ = loop.body;
         return step;
       }
-      loops_.pop_back();
+      --depth_;
       break;
+    }
     case isa::Opcode::Barrier: state_ = State::AtBarrier; return step;
     default:
       step.issued = true;

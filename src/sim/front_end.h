@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <vector>
 
 #include "isa/isa.h"
 #include "sim/timing.h"
@@ -60,7 +59,8 @@ class FrontEnd {
   State state_;
   int64_t pc_ = 0;
   std::array<int64_t, isa::kRegisters> regs_{};
-  std::vector<LoopFrame> loops_;
+  std::array<LoopFrame, isa::kMaxLoopDepth> loops_;  // the open ones: [0, depth_)
+  int depth_ = 0;
 };
 
 }  // namespace tessera::sim

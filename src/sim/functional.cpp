@@ -31,8 +31,8 @@ uint8_t* ExecContext::tile(int i, int64_t rows, int64_t cols, DType dtype) const
     fault("{} names spm@{}; only DMA reaches another core's scratchpad", name, a.core);
   Memory& spm = memory.spm(issued.core);
   auto element = static_cast<int64_t>(dtype_size(dtype));
-  // rows and cols are counts below 2^40; their product is checked against the size first.
-  if (rows > spm.size_bytes() / cols / element)
+  // rows and cols are counts below 2^40: their product in 128 bits cannot overflow.
+  if (static_cast<__int128>(rows) * cols * element > spm.size_bytes())
     fault("{}: a {} x {} {} tile is larger than the {}-byte scratchpad", name, rows, cols, dtype_name(dtype),
           spm.size_bytes());
   int64_t bytes = rows * cols * element;

@@ -18,6 +18,12 @@ namespace {
 // Below this many multiply-adds a call runs on the calling thread alone.
 constexpr int64_t kParallelMacs = int64_t{1} << 20;
 
+// Whether a call of `macs` multiply-adds runs on the host's threads. Inside an active parallel
+// region (the untimed run's cores) it runs alone without entering an OpenMP construct: a
+// nested region, even of one thread, costs a team's allocation, and the untimed run makes
+// thousands of such calls per training step.
+bool worth_threads(int64_t macs) { return macs >= kParallelMacs && !omp_in_parallel(); }
+
 // Converts `count` elements of `dtype` at `src` to f32.
 void to_f32(const void* src, DType dtype, float* dst, int64_t count) {
   convert_elements(src, dtype, dst, DType::F32, static_cast<size_t>(count));
@@ -75,43 +81,60 @@ void to_f32_shared(const void* src, DType dtype, float* dst, int64_t count) {
     to_f32(static_cast<const uint8_t*>(src) + begin * element, dtype, dst + begin, std::min(kChunk, count - begin));
 }
 
-// a and b are converted to f32 once per call, by all threads; then tasks of one column panel
-// and a group of row blocks are handed out dynamically (a host thread may be descheduled) and
-// write disjoint parts of acc.
+// The work of one call as numbered tasks, each one column panel and a group of row blocks of
+// acc; tasks write disjoint parts of acc.
+struct Tasks {
+  const float *a, *b;
+  float* acc;
+  int64_t m, n, k, groups, blocks_per_group;
+  bool accumulate;
+
+  void run(int64_t task) const {
+    int64_t row_blocks = (m + kRows - 1) / kRows;
+    int64_t jb = task / groups, group = task % groups;
+    int64_t j0 = jb * kPanel;
+    int64_t cols = std::min<int64_t>(kPanel, n - j0);
+    int vectors = static_cast<int>((cols + 15) / 16);
+    __mmask16 masks[kVectors];
+    for (int v = 0; v < kVectors; ++v) {
+      int64_t valid = std::clamp<int64_t>(cols - v * 16, 0, 16);
+      masks[v] = static_cast<__mmask16>((uint32_t{1} << valid) - 1);
+    }
+    for (int64_t ib = group * blocks_per_group; ib < std::min(row_blocks, (group + 1) * blocks_per_group); ++ib) {
+      int64_t i0 = ib * kRows;
+      int rows = static_cast<int>(std::min<int64_t>(kRows, m - i0));
+      kMicroKernels[vectors][rows](a + i0 * k, k, b + j0, n, k, acc + i0 * n + j0, n, masks, accumulate);
+    }
+  }
+};
+
+// a and b are converted to f32 once per call, by all threads; then the tasks are handed out
+// dynamically (a host thread may be descheduled).
 void mma_f32(float* acc, const void* a, const void* b, DType dtype, int64_t m, int64_t n, int64_t k,
              bool accumulate) {
   thread_local std::vector<float> a32, b32;
   a32.resize(static_cast<size_t>(m * k));
   b32.resize(static_cast<size_t>(k * n));
-  float* a_f32 = a32.data();
-  float* b_f32 = b32.data();
   constexpr int64_t kTasks = 16;  // enough to balance a few threads
   int64_t row_blocks = (m + kRows - 1) / kRows, col_blocks = (n + kPanel - 1) / kPanel;
   int64_t groups = std::clamp<int64_t>((kTasks + col_blocks - 1) / col_blocks, 1, row_blocks);
-  int64_t blocks_per_group = (row_blocks + groups - 1) / groups;
-  bool parallel = m * n * k >= kParallelMacs;
+  float* a_f32 = a32.data();  // the calling thread's buffers, shared with the team
+  float* b_f32 = b32.data();
+  Tasks tasks{a_f32, b_f32, acc, m, n, k, groups, (row_blocks + groups - 1) / groups, accumulate};
+  int64_t count = col_blocks * groups;
 
-#pragma omp parallel if (parallel)
+  if (!worth_threads(m * n * k)) {
+    to_f32(a, dtype, a_f32, m * k);
+    to_f32(b, dtype, b_f32, k * n);
+    for (int64_t task = 0; task < count; ++task) tasks.run(task);
+    return;
+  }
+#pragma omp parallel
   {
     to_f32_shared(a, dtype, a_f32, m * k);
     to_f32_shared(b, dtype, b_f32, k * n);  // each omp for ends at a barrier
 #pragma omp for schedule(dynamic, 1) nowait
-    for (int64_t task = 0; task < col_blocks * groups; ++task) {
-      int64_t jb = task / groups, group = task % groups;
-      int64_t j0 = jb * kPanel;
-      int64_t cols = std::min<int64_t>(kPanel, n - j0);
-      int vectors = static_cast<int>((cols + 15) / 16);
-      __mmask16 masks[kVectors];
-      for (int v = 0; v < kVectors; ++v) {
-        int64_t valid = std::clamp<int64_t>(cols - v * 16, 0, 16);
-        masks[v] = static_cast<__mmask16>((uint32_t{1} << valid) - 1);
-      }
-      for (int64_t ib = group * blocks_per_group; ib < std::min(row_blocks, (group + 1) * blocks_per_group); ++ib) {
-        int64_t i0 = ib * kRows;
-        int rows = static_cast<int>(std::min<int64_t>(kRows, m - i0));
-        kMicroKernels[vectors][rows](a_f32 + i0 * k, k, b_f32 + j0, n, k, acc + i0 * n + j0, n, masks, accumulate);
-      }
-    }
+    for (int64_t task = 0; task < count; ++task) tasks.run(task);
   }
 }
 
@@ -123,8 +146,7 @@ void mma_f32(float* acc, const void* a, const void* b, DType dtype, int64_t m, i
   std::vector<float> a32(static_cast<size_t>(m * k)), b32(static_cast<size_t>(k * n));
   to_f32(a, dtype, a32.data(), m * k);
   to_f32(b, dtype, b32.data(), k * n);
-  bool parallel = m * n * k >= kParallelMacs;
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) if (worth_threads(m * n * k))
   for (int64_t i = 0; i < m; ++i) {
     float* c = acc + i * n;
     if (!accumulate) std::fill_n(c, n, 0.0f);
