@@ -11,6 +11,8 @@
 #include <cmath>
 #include <vector>
 
+#include "sim/host_threads.h"
+
 namespace tessera::sim {
 
 namespace {
@@ -19,10 +21,10 @@ namespace {
 constexpr int64_t kParallelMacs = int64_t{1} << 20;
 
 // Whether a call of `macs` multiply-adds runs on the host's threads. Inside an active parallel
-// region (the untimed run's cores) it runs alone without entering an OpenMP construct: a
-// nested region, even of one thread, costs a team's allocation, and the untimed run makes
-// thousands of such calls per training step.
-bool worth_threads(int64_t macs) { return macs >= kParallelMacs && !omp_in_parallel(); }
+// region or on the untimed run's host threads (host_threads.h) it runs alone without entering
+// an OpenMP construct: a nested region, even of one thread, costs a team's allocation, and the
+// untimed run makes thousands of such calls per training step.
+bool worth_threads(int64_t macs) { return macs >= kParallelMacs && !omp_in_parallel() && !on_host_threads(); }
 
 // Converts `count` elements of `dtype` at `src` to f32.
 void to_f32(const void* src, DType dtype, float* dst, int64_t count) {

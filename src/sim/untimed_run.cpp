@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "sim/front_end.h"
 #include "sim/functional.h"
+#include "sim/host_threads.h"
 
 namespace tessera::sim {
 
@@ -152,8 +153,7 @@ class CoreRun {
 void run_to_barriers(std::vector<CoreRun>& cores, bool parallel) {
   auto count = static_cast<int64_t>(cores.size());
   if (parallel && count > 1) {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t c = 0; c < count; ++c) cores[static_cast<size_t>(c)].run_to_barrier_keeping_error();
+    run_on_host_threads(count, [&](int64_t c) { cores[static_cast<size_t>(c)].run_to_barrier_keeping_error(); });
   } else {
     for (CoreRun& core : cores) core.run_to_barrier_keeping_error();
   }
