@@ -82,7 +82,7 @@ class HostThreads {
   static constexpr uint32_t kGenerationMask = (uint32_t{1} << kGenerationBits) - 1;
   static constexpr uint64_t kCallMask = (uint64_t{1} << kCallBits) - 1;
   // How long a helper that finished spins for the next run before it sleeps.
-  static constexpr std::chrono::microseconds kSpin{30};
+  static constexpr std::chrono::microseconds kSpin{100};
   // Pauses before run() yields while it waits for helpers' calls to end.
   static constexpr int kDoneSpins = 1 << 14;
 
