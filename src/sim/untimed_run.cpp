@@ -151,12 +151,11 @@ class CoreRun {
 // Runs every core to its next barrier, in parallel on the host's threads when `parallel` (the
 // cores touch different bytes between barriers); the first error by core number is rethrown.
 void run_to_barriers(std::vector<CoreRun>& cores, bool parallel) {
-  auto count = static_cast<int64_t>(cores.size());
-  if (parallel && count > 1) {
-    run_on_host_threads(count, [&](int64_t c) { cores[static_cast<size_t>(c)].run_to_barrier_keeping_error(); });
-  } else {
+  if (parallel)
+    run_on_host_threads(static_cast<int64_t>(cores.size()),
+                        [&](int64_t c) { cores[static_cast<size_t>(c)].run_to_barrier_keeping_error(); });
+  else
     for (CoreRun& core : cores) core.run_to_barrier_keeping_error();
-  }
   for (const CoreRun& core : cores)
     if (core.error()) std::rethrow_exception(core.error());
 }

@@ -203,18 +203,6 @@ void ChipBackend::write_staged_as(int64_t addr, const View& v, DType dtype) {
 
 int64_t ChipBackend::stage_f32(Staging& hbm, const View& v) { return stage_as(hbm, v, DType::F32); }
 
-int64_t ChipBackend::stage_f32(Staging& hbm, std::span<const View> vs) {
-  if (vs.size() == 1) return stage_f32(hbm, vs.front());
-  int64_t total = 0;
-  for (const View& v : vs) total += v.numel();
-  int64_t start = place_staged(hbm, total * 4), addr = start;
-  for (const View& v : vs) {
-    write_staged_as(addr, v, DType::F32);
-    addr += v.numel() * 4;
-  }
-  return start;
-}
-
 int64_t ChipBackend::stage_as(Staging& hbm, const View& v, DType dtype) {
   auto bytes = static_cast<int64_t>(v.numel() * dtype_size(dtype));
   if (v.dtype == dtype && v.is_contiguous()) return stage(hbm, v.data, bytes);

@@ -181,7 +181,6 @@ class ChipBackend : public ReferenceBackend {
   void write_staged(int64_t hbm_addr, const void* host, int64_t bytes);
   void write_staged_as(int64_t hbm_addr, const View& v, DType dtype);  // v packed row-major, as dtype
   int64_t stage_f32(Staging& hbm, const View& v);  // packed row-major, as f32
-  int64_t stage_f32(Staging& hbm, std::span<const View> vs);  // each packed as f32, end to end
   void fetch(void* host, int64_t hbm_addr, int64_t bytes);
   int64_t stage_as(Staging& hbm, const View& v, DType dtype);      // packed row-major, as dtype
   void fetch_as(const View& dst, int64_t hbm_addr, DType dtype);  // a packed dtype array into dst

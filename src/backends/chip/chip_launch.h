@@ -27,7 +27,6 @@ class ChipBackend::Launch {
   // Operands the program reads; each returns its HBM address (input: as a plan input).
   int64_t stage(const void* host, int64_t bytes) { return b_.stage(hbm_, host, bytes); }
   int64_t stage_f32(const View& v) { return b_.stage_f32(hbm_, v); }
-  int64_t stage_f32(std::span<const View> vs) { return b_.stage_f32(hbm_, vs); }  // end to end, no gaps
   int64_t stage_as(const View& v, DType dtype) { return b_.stage_as(hbm_, v, dtype); }
   Plan::Input input(const View& v, Plan::Layout layout) { return b_.stage_input(hbm_, v, layout); }
   // Room in the workspace for `bytes` that a program writes.
