@@ -3,7 +3,6 @@
 #pragma once
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +14,7 @@
 #include "base/dtype.h"
 #include "base/random.h"
 #include "base/shape.h"
+#include "common/backend_test_name.h"
 
 namespace tessera::test {
 
@@ -204,13 +204,7 @@ inline void expect_matches_reference(Backend& tested, const KernelCase& run, Tol
   tested_ws.expect_intact(what);
 }
 
-// A gtest parameter name for a backend name ("cpu-ref" -> "cpu_ref").
-inline std::string backend_test_name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param;
-  for (char& c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return name;
-}
+using testing::backend_test_name;
 
 inline std::string shape_label(const Shape& shape, DType dtype) {
   return shape_str(shape) + " " + std::string(dtype_name(dtype));

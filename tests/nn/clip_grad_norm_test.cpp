@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <bit>
-#include <cctype>
 #include <cmath>
 
 #include "backends/chip/chip_backend.h"
+#include "common/backend_test_name.h"
 #include "nn/optimizer.h"
 #include "tensor/ops.h"
 
@@ -73,12 +73,7 @@ TEST_P(ClipGradNorm, LeavesGradientsBelowTheBoundAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, ClipGradNorm, ::testing::Values("cpu-ref", "cpu", "chip:t1"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           for (char& c : name)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return name;
-                         });
+                         testing::backend_test_name);
 
 TEST(ClipGradNormOnChip, IsTwoLaunchesForAllGradients) {
   ChipBackend& chip = *chip_backend("chip:t1");

@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <bit>
-#include <cctype>
 #include <functional>
 #include <string>
 
 #include "backends/chip/chip_backend.h"
+#include "common/backend_test_name.h"
 #include "base/error.h"
 #include "nn/optimizer.h"
 #include "tensor/dispatch.h"
@@ -92,12 +92,7 @@ TEST_P(ForeachAdamWStep, IsThePerTensorKernelsBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, ForeachAdamWStep, ::testing::Values("cpu-ref", "cpu", "chip:t1"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
-                           for (char& c : name)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return name;
-                         });
+                         testing::backend_test_name);
 
 TEST(ForeachAdamWOnChip, IsOneLaunchPerWeightDecay) {
   ChipBackend& chip = *chip_backend("chip:t1");

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -14,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/random.h"
+#include "common/backend_test_name.h"
 #include "tensor/dispatch.h"
 #include "tensor/ops.h"
 #include "tensor/tensor.h"
@@ -35,14 +35,6 @@ inline std::vector<std::string> harness_backends() {
         (name.rfind(kChipBackendPrefix, 0) != 0 || name == kHarnessChip))
       names.push_back(name);
   return names;
-}
-
-// "cpu-ref" -> "cpu_ref" (GoogleTest parameter names are alphanumeric or '_').
-inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param;
-  for (char& c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return name;
 }
 
 // Seeded host values: normal(0, std), or uniform in [low, high).
@@ -163,4 +155,4 @@ class OpTest : public ::testing::TestWithParam<std::string> {
 #define INSTANTIATE_FOR_BACKENDS(Suite)                                                 \
   INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                             \
                            ::testing::ValuesIn(::tessera::test::harness_backends()),    \
-                           ::tessera::test::backend_param_name)
+                           ::tessera::testing::backend_test_name)
